@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// RecAlign: realign BERT-style text encoders to recommendation data, in pure Swift over OpenBLAS.
+// Targets are layers; an import only goes down a layer (see README.md, "Layer map").
+import PackageDescription
+
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "RecAlign",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "recalign", targets: ["recalign"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layer 0: system BLAS / LAPACK.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Layer 1: tensors, kernels, reverse-mode autograd.
+        .target(name: "RecAlignTensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        // Layer 2: modules, parameters, layers, optimizers, schedules.
+        .target(name: "RecAlignNN", dependencies: ["RecAlignTensor"], swiftSettings: fast),
+        // Layer 3: file formats (safetensors, HF / sentence-transformers configs, .npy, .fvecs) and tokenizer.
+        .target(name: "RecAlignFormats", dependencies: [], swiftSettings: fast),
+        .target(name: "RecAlignTokenizer", dependencies: [], swiftSettings: fast),
+        // Layer 4: BERT encoder, pooling, tuning methods, weight mapping.
+        .target(name: "RecAlignModels",
+                dependencies: ["RecAlignNN", "RecAlignFormats", "RecAlignTokenizer"], swiftSettings: fast),
+        // Layer 5: corpora, splits, text templates, training pairs.
+        .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: fast),
+        // Layer 6: retrieval, evaluation, export; training.
+        .target(name: "RecAlignRetrieval",
+                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats"], swiftSettings: fast),
+        .target(name: "RecAlignTraining",
+                dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),
+        // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
+        .target(name: "RecAlignRerank", dependencies: ["RecAlignRetrieval"], swiftSettings: fast),
+        // Layer 8: the CLI.
+        .executableTarget(name: "recalign",
+                          dependencies: ["RecAlignTraining", "RecAlignRerank",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: fast),
+        // Benchmarks (release build): `swift run -c release CoreBench`.
+        .executableTarget(name: "CoreBench", dependencies: ["RecAlignNN"], path: "Benchmarks/CoreBench",
+                          swiftSettings: fast),
+        // Tests.
+        .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),
+        .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats"]),
+        .testTarget(name: "RecAlignTokenizerTests", dependencies: ["RecAlignTokenizer"]),
+        .testTarget(name: "RecAlignModelsTests", dependencies: ["RecAlignModels"]),
+        .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData"]),
+        .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval"]),
+        .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

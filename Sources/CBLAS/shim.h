@@ -1,0 +1,5 @@
+// CBLAS: the system OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev / liblapacke-dev.
+#pragma once
+#include <cblas.h>
+#include <lapacke.h>
+// OpenBLAS extension: threads used by BLAS calls (declared by openblas' cblas.h too).

@@ -1,0 +1,1 @@
+// RecAlignData: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,1 @@
+// RecAlignModels: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,1 @@
+// RecAlignNN: placeholder so the target builds; replaced by real sources.

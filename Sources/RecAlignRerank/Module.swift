@@ -1,0 +1,1 @@
+// RecAlignRerank: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,1 @@
+// RecAlignTensor: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,1 @@
+// RecAlignTokenizer: placeholder so the target builds; replaced by real sources.

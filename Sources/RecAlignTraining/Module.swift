@@ -1,0 +1,1 @@
+// RecAlignTraining: placeholder so the target builds; replaced by real sources.

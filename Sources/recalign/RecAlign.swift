@@ -1,0 +1,11 @@
+// recalign: the command-line entry point; each subcommand lives in its own file.
+import ArgumentParser
+
+@main
+struct RecAlign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recalign",
+        abstract: "Realign text encoders to recommendation data (BERT in Swift over OpenBLAS).",
+        version: "0.1.0",
+        subcommands: [])
+}
