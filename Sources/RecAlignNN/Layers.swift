@@ -1,0 +1,55 @@
+// Layers: Linear, Embedding, LayerNorm and Dropout modules named as their PyTorch / HF counterparts.
+import Foundation
+
+/// y = x Wᵀ + b with `weight` [out, in] and `bias` [out] (torch.nn.Linear).
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    /// Initialised like torch.nn.Linear: U(-1/√in, 1/√in).
+    public init(_ nIn: Int, _ nOut: Int, bias: Bool = true, rng: inout SeededRNG) {
+        let bound = 1 / Float(nIn).squareRoot()
+        weight = .uniform([nOut, nIn], -bound, bound, rng: &rng, requiresGrad: true)
+        self.bias = bias ? .uniform([nOut], -bound, bound, rng: &rng, requiresGrad: true) : nil
+    }
+
+    public init(weight: Tensor, bias: Tensor?) { self.weight = weight; self.bias = bias }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+}
+
+/// Row lookup table `weight` [V, C] (torch.nn.Embedding).
+public final class Embedding: Module {
+    public let weight: Tensor
+
+    public init(_ count: Int, _ dim: Int, std: Float = 0.02, rng: inout SeededRNG) {
+        weight = .normal([count, dim], std: std, rng: &rng, requiresGrad: true)
+    }
+
+    public func callAsFunction(_ ids: [Int32], shape: [Int]) -> Tensor { embedding(weight, ids: ids, shape: shape) }
+}
+
+/// Layer normalisation over the last axis with `weight` (γ) and `bias` (β) of size C.
+public final class LayerNorm: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Float
+
+    public init(_ dim: Int, eps: Float = 1e-12) {
+        weight = Tensor.full([dim], 1); weight.enableGrad()
+        bias = Tensor(zeros: [dim], requiresGrad: true)
+        self.eps = eps
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, gamma: weight, beta: bias, eps: eps) }
+}
+
+/// Dropout with probability `p`, active only in training mode; draws from the run's RNG.
+public final class Dropout: Module {
+    public let p: Float
+    public init(_ p: Float) { self.p = p }
+
+    public func callAsFunction(_ x: Tensor, rng: inout SeededRNG) -> Tensor {
+        training && p > 0 ? dropout(x, p: p, rng: &rng) : x
+    }
+}

@@ -1,1 +1,0 @@
-// RecAlignNN: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,111 @@
+// Autograd: the tape that records each op's backward closure, replays it in reverse, and the no-grad mode.
+import Foundation
+
+/// Reverse-mode automatic differentiation over a global tape.
+///
+/// Every differentiable op checks `Autograd.needsGrad(inputs...)`; when true it creates its output with
+/// `requiresGrad` and records a closure that reads the output's gradient and accumulates into the inputs'
+/// gradients (`dX += ...`). `backward(loss)` seeds d(loss) = 1 and runs the closures newest first. In
+/// no-grad mode nothing is recorded, so intermediates are freed as soon as they go out of scope.
+///
+/// The tape and the grad mode are per thread, so independent graphs (e.g. parallel tests) never mix.
+public enum Autograd {
+    /// Per-thread tape and grad mode.
+    final class State {
+        var tape: [() -> Void] = []
+        var gradEnabled = true
+    }
+
+    static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { p in if let p { Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(p)).release() } }
+        return k
+    }()
+
+    @inline(__always) static var state: State {
+        if let p = pthread_getspecific(key) { return Unmanaged<State>.fromOpaque(p).takeUnretainedValue() }
+        let s = State()
+        pthread_setspecific(key, Unmanaged.passRetained(s).toOpaque())
+        return s
+    }
+
+    static var tape: [() -> Void] {
+        get { state.tape }
+        set { state.tape = newValue }
+    }
+    static var gradEnabled: Bool {
+        get { state.gradEnabled }
+        set { state.gradEnabled = newValue }
+    }
+
+    /// True when ops record onto the tape.
+    public static var isGradEnabled: Bool { gradEnabled }
+    /// Number of closures on the tape (tests check that no-grad mode records nothing).
+    public static var recordedCount: Int { tape.count }
+
+    /// Runs `body` with recording off (inference mode).
+    public static func noGrad<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = gradEnabled
+        gradEnabled = false
+        defer { gradEnabled = saved }
+        return try body()
+    }
+
+    /// True when recording is on and any input requires a gradient.
+    @inline(__always)
+    public static func needsGrad(_ inputs: Tensor?...) -> Bool {
+        guard gradEnabled else { return false }
+        for t in inputs where t?.requiresGrad == true { return true }
+        return false
+    }
+
+    /// Records a backward closure.
+    @inline(__always)
+    public static func record(_ backward: @escaping () -> Void) { state.tape.append(backward) }
+
+    /// Back-propagates from a scalar `loss` (seed 1, or `seed` when given), then clears the tape.
+    public static func backward(_ loss: Tensor, seed: Float = 1) {
+        precondition(loss.count == 1, "backward needs a scalar, got shape \(loss.shape)")
+        precondition(loss.requiresGrad, "backward: the loss does not depend on any tensor that requires a gradient")
+        loss.gradData[0] += seed
+        let st = state
+        let entries = st.tape
+        st.tape.removeAll(keepingCapacity: true)
+        for entry in entries.reversed() { entry() }
+    }
+
+    /// Drops everything recorded (e.g. after a forward pass whose loss is not back-propagated).
+    public static func clearTape() { state.tape.removeAll() }
+}
+
+extension Tensor {
+    /// Pointer to the gradient if one has flowed into this tensor, else nil (its op can skip its backward).
+    @inline(__always) var gradIfPresent: UnsafeMutablePointer<Float>? {
+        guard let box = gradBox, let s = box.storage else { return nil }
+        return s.base + gradOffset
+    }
+
+    /// Output of an op: a fresh tensor that requires a gradient when `needsGrad`.
+    @inline(__always)
+    static func output(_ shape: [Int], grad needsGrad: Bool) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        if needsGrad { t.enableGrad() }
+        return t
+    }
+
+    /// Frees an intermediate's gradient once its op has propagated it (all consumers ran before it).
+    @inline(__always) func doneWithGrad() { gradBox?.release() }
+
+    /// Runs `body` with this tensor's incoming gradient, then frees it; skips when no gradient arrived.
+    @inline(__always)
+    func withIncomingGrad(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        guard let g = gradIfPresent else { return }
+        body(g)
+        doneWithGrad()
+    }
+}
+
+extension Tensor {
+    /// Pointer to this tensor's gradient when one has been allocated (optimizers and clipping read it).
+    public var gradIfAllocated: UnsafeMutablePointer<Float>? { gradIfPresent }
+}

@@ -1,0 +1,29 @@
+// BLAS: thin row-major wrappers over cblas_sgemm / sgemv used by every matrix op.
+import CBLAS
+
+public enum BLAS {
+    /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, with leading dimensions.
+    @inline(__always)
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y[N] += sum over the M rows of A[M,N] (column sums), via sgemv with a ones vector.
+    public static func addColumnSums(_ a: UnsafePointer<Float>, rows m: Int, cols n: Int,
+                                     into y: UnsafeMutablePointer<Float>) {
+        if m == 0 || n == 0 { return }
+        let ones = Storage(count: m, zeroed: false)
+        ones.base.update(repeating: 1, count: m)
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), ones.base, 1, 1, y, 1)
+    }
+
+    /// Threads OpenBLAS uses.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+}

@@ -1,1 +1,0 @@
-// RecAlignTensor: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,87 @@
+// AttentionProducts: the per-head batched matmuls of self-attention, read straight from [B, T, C] with strides.
+import Foundation
+
+/// Attention scores per head: S[b, h, t, s] = scale · Σ_d Q[b, t, h·D + d] · K[b, s, h·D + d].
+///
+/// Shapes: Q [B, T, C], K [B, S, C] with C = H·D (S may exceed T: prefix keys) -> S [B, H, T, S].
+/// Each head is one GEMM on strided views (lda = C), so no permute copy is made.
+/// Backward: dQ_bh += scale · dS_bh · K_bh;  dK_bh += scale · dS_bhᵀ · Q_bh.
+public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float) -> Tensor {
+    precondition(q.rank == 3 && k.rank == 3 && q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2],
+                 "attentionScores: Q \(q.shape) K \(k.shape)")
+    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2]
+    precondition(c % h == 0, "attentionScores: \(c) channels do not split into \(h) heads")
+    let d = c / h
+    let needs = Autograd.needsGrad(q, k)
+    let out = Tensor.output([b, h, t, s], grad: needs)
+    for bi in 0..<b {
+        for hi in 0..<h {
+            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale,
+                      a: q.data + bi * t * c + hi * d, lda: c, b: k.data + bi * s * c + hi * d, ldb: c,
+                      beta: 0, c: out.data + (bi * h + hi) * t * s, ldc: s)
+        }
+    }
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dS in
+                for bi in 0..<b {
+                    for hi in 0..<h {
+                        let dSbh = dS + (bi * h + hi) * t * s
+                        if q.requiresGrad {
+                            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dSbh, lda: s,
+                                      b: k.data + bi * s * c + hi * d, ldb: c, beta: 1,
+                                      c: q.gradData + bi * t * c + hi * d, ldc: c)
+                        }
+                        if k.requiresGrad {
+                            BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, alpha: scale, a: dSbh, lda: s,
+                                      b: q.data + bi * t * c + hi * d, ldb: c, beta: 1,
+                                      c: k.gradData + bi * s * c + hi * d, ldc: c)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Attention context per head: O[b, t, h·D + d] = Σ_s P[b, h, t, s] · V[b, s, h·D + d].
+///
+/// Shapes: P [B, H, T, S], V [B, S, C] -> O [B, T, C] (heads written back interleaved, as HF's reshape does).
+/// Backward: dP_bh = dO_bh · V_bhᵀ;  dV_bh += P_bhᵀ · dO_bh.
+public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
+    precondition(p.rank == 4 && v.rank == 3 && p.shape[0] == v.shape[0] && p.shape[3] == v.shape[1],
+                 "attentionContext: P \(p.shape) V \(v.shape)")
+    let b = p.shape[0], h = p.shape[1], t = p.shape[2], s = p.shape[3], c = v.shape[2]
+    precondition(c % h == 0, "attentionContext: \(c) channels do not split into \(h) heads")
+    let d = c / h
+    let needs = Autograd.needsGrad(p, v)
+    let out = Tensor.output([b, t, c], grad: needs)
+    for bi in 0..<b {
+        for hi in 0..<h {
+            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: p.data + (bi * h + hi) * t * s, lda: s,
+                      b: v.data + bi * s * c + hi * d, ldb: c, beta: 0, c: out.data + bi * t * c + hi * d, ldc: c)
+        }
+    }
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dO in
+                for bi in 0..<b {
+                    for hi in 0..<h {
+                        let dObh = dO + bi * t * c + hi * d
+                        if p.requiresGrad {
+                            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dObh, lda: c,
+                                      b: v.data + bi * s * c + hi * d, ldb: c, beta: 1,
+                                      c: p.gradData + (bi * h + hi) * t * s, ldc: s)
+                        }
+                        if v.requiresGrad {
+                            BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: p.data + (bi * h + hi) * t * s,
+                                      lda: s, b: dObh, ldb: c, beta: 1, c: v.gradData + bi * s * c + hi * d, ldc: c)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,142 @@
+// Elementwise: add / sub / mul / scale, with broadcasting of a bias row over the leading axes.
+import Foundation
+
+/// How the second operand of a binary op lines up with the first.
+enum Broadcast {
+    case same      // identical element counts
+    case row       // b is one row of a's last axis, repeated over a's rows
+    case scalar    // b has one element
+
+    init(_ a: Tensor, _ b: Tensor, op: String) {
+        if b.count == a.count { self = .same }
+        else if b.count == a.lastDim { self = .row }
+        else if b.count == 1 { self = .scalar }
+        else { preconditionFailure("\(op): cannot broadcast \(b.shape) onto \(a.shape)") }
+    }
+}
+
+@inline(__always)
+func binaryForward(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ out: Tensor,
+                   _ f: (F16x, F16x) -> F16x, _ fs: (Float, Float) -> Float) {
+    let ad = a.data, bd = b.data, od = out.data, n = a.count
+    switch mode {
+    case .same:
+        Parallel.chunks(n) { lo, hi in
+            var i = lo
+            while i + 16 <= hi {
+                UnsafeMutableRawPointer(od + i).storeBytes(of: f(UnsafeRawPointer(ad + i).loadUnaligned(as: F16x.self),
+                    UnsafeRawPointer(bd + i).loadUnaligned(as: F16x.self)), as: F16x.self)
+                i += 16
+            }
+            while i < hi { od[i] = fs(ad[i], bd[i]); i += 1 }
+        }
+    case .row:
+        let c = a.lastDim, rows = a.rows
+        Parallel.chunks(rows, cost: c, align: 1) { lo, hi in
+            for r in lo..<hi { for j in 0..<c { od[r * c + j] = fs(ad[r * c + j], bd[j]) } }
+        }
+    case .scalar:
+        let s = bd[0]
+        Parallel.chunks(n) { lo, hi in for i in lo..<hi { od[i] = fs(ad[i], s) } }
+    }
+}
+
+/// Accumulates Σ over broadcast rows of `g(i)` into the gradient of b.
+@inline(__always)
+func reduceIntoB(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ g: (Int) -> Float) {
+    let db = b.gradData
+    switch mode {
+    case .same: for i in 0..<a.count { db[i] += g(i) }
+    case .row:
+        let c = a.lastDim
+        for r in 0..<a.rows { for j in 0..<c { db[j] += g(r * c + j) } }
+    case .scalar:
+        var s: Float = 0
+        for i in 0..<a.count { s += g(i) }
+        db[0] += s
+    }
+}
+
+@inline(__always) func bIndex(_ mode: Broadcast, _ i: Int, _ c: Int) -> Int {
+    switch mode { case .same: return i; case .row: return i % c; case .scalar: return 0 }
+}
+
+/// C = A + B (B same shape, a bias row, or a scalar). Backward: dA += dC; dB += Σ_broadcast dC.
+public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let mode = Broadcast(a, b, op: "add")
+    let needs = Autograd.needsGrad(a, b)
+    let out = Tensor.output(a.shape, grad: needs)
+    binaryForward(a, b, mode, out, { $0 + $1 }, { $0 + $1 })
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dC in
+                if a.requiresGrad { addInPlace(a.gradData, dC, a.count) }
+                if b.requiresGrad {
+                    if case .same = mode { addInPlace(b.gradData, dC, a.count) } else { reduceIntoB(a, b, mode) { dC[$0] } }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// C = A - B. Backward: dA += dC; dB -= Σ_broadcast dC.
+public func sub(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let mode = Broadcast(a, b, op: "sub")
+    let needs = Autograd.needsGrad(a, b)
+    let out = Tensor.output(a.shape, grad: needs)
+    binaryForward(a, b, mode, out, { $0 - $1 }, { $0 - $1 })
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dC in
+                if a.requiresGrad { addInPlace(a.gradData, dC, a.count) }
+                if b.requiresGrad { reduceIntoB(a, b, mode) { -dC[$0] } }
+            }
+        }
+    }
+    return out
+}
+
+/// C = A ⊙ B. Backward: dA += dC ⊙ B; dB += Σ_broadcast dC ⊙ A.
+public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let mode = Broadcast(a, b, op: "mul")
+    let needs = Autograd.needsGrad(a, b)
+    let out = Tensor.output(a.shape, grad: needs)
+    binaryForward(a, b, mode, out, { $0 * $1 }, { $0 * $1 })
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dC in
+                let c = a.lastDim, ad = a.data, bd = b.data
+                if a.requiresGrad {
+                    let dA = a.gradData
+                    for i in 0..<a.count { dA[i] += dC[i] * bd[bIndex(mode, i, c)] }
+                }
+                if b.requiresGrad { reduceIntoB(a, b, mode) { dC[$0] * ad[$0] } }
+            }
+        }
+    }
+    return out
+}
+
+/// C = s · A. Backward: dA += s · dC.
+public func scale(_ a: Tensor, _ s: Float) -> Tensor {
+    let needs = Autograd.needsGrad(a)
+    let out = Tensor.output(a.shape, grad: needs)
+    let ad = a.data, od = out.data
+    Parallel.chunks(a.count) { lo, hi in for i in lo..<hi { od[i] = s * ad[i] } }
+    if needs {
+        Autograd.record {
+            out.withIncomingGrad { dC in
+                let dA = a.gradData
+                for i in 0..<a.count { dA[i] += s * dC[i] }
+            }
+        }
+    }
+    return out
+}
+
+/// dst[i] += src[i] for n elements (vectorised, split over cores when large).
+@inline(__always)
+public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    Parallel.chunks(n) { lo, hi in for i in lo..<hi { dst[i] += src[i] } }
+}
