@@ -3,7 +3,9 @@
 // Targets are layers; an import only goes down a layer (see README.md, "Layer map").
 import PackageDescription
 
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds: no overflow/bounds traps in hot loops, whole-module optimisation, and AVX2/FMA code
+// (every x86-64 host since 2013; the project's machines are Cooper Lake) so element-wise loops vectorise.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
 
 let package = Package(
     name: "RecAlign",

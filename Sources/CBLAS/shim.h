@@ -2,4 +2,5 @@
 #pragma once
 #include <cblas.h>
 #include <lapacke.h>
+#include <malloc.h>   // mallopt: keep large freed blocks in the heap (see Storage.swift)
 // OpenBLAS extension: threads used by BLAS calls (declared by openblas' cblas.h too).

@@ -16,20 +16,11 @@ enum Broadcast {
 }
 
 @inline(__always)
-func binaryForward(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ out: Tensor,
-                   _ f: (F16x, F16x) -> F16x, _ fs: (Float, Float) -> Float) {
+func binaryForward(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ out: Tensor, _ fs: (Float, Float) -> Float) {
     let ad = a.data, bd = b.data, od = out.data, n = a.count
     switch mode {
     case .same:
-        Parallel.chunks(n) { lo, hi in
-            var i = lo
-            while i + 16 <= hi {
-                UnsafeMutableRawPointer(od + i).storeBytes(of: f(UnsafeRawPointer(ad + i).loadUnaligned(as: F16x.self),
-                    UnsafeRawPointer(bd + i).loadUnaligned(as: F16x.self)), as: F16x.self)
-                i += 16
-            }
-            while i < hi { od[i] = fs(ad[i], bd[i]); i += 1 }
-        }
+        Parallel.chunks(n) { lo, hi in for i in lo..<hi { od[i] = fs(ad[i], bd[i]) } }
     case .row:
         let c = a.lastDim, rows = a.rows
         Parallel.chunks(rows, cost: c, align: 1) { lo, hi in
@@ -66,7 +57,7 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let mode = Broadcast(a, b, op: "add")
     let needs = Autograd.needsGrad(a, b)
     let out = Tensor.output(a.shape, grad: needs)
-    binaryForward(a, b, mode, out, { $0 + $1 }, { $0 + $1 })
+    binaryForward(a, b, mode, out) { $0 + $1 }
     if needs {
         Autograd.record {
             out.withIncomingGrad { dC in
@@ -85,7 +76,7 @@ public func sub(_ a: Tensor, _ b: Tensor) -> Tensor {
     let mode = Broadcast(a, b, op: "sub")
     let needs = Autograd.needsGrad(a, b)
     let out = Tensor.output(a.shape, grad: needs)
-    binaryForward(a, b, mode, out, { $0 - $1 }, { $0 - $1 })
+    binaryForward(a, b, mode, out) { $0 - $1 }
     if needs {
         Autograd.record {
             out.withIncomingGrad { dC in
@@ -102,7 +93,7 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
     let mode = Broadcast(a, b, op: "mul")
     let needs = Autograd.needsGrad(a, b)
     let out = Tensor.output(a.shape, grad: needs)
-    binaryForward(a, b, mode, out, { $0 * $1 }, { $0 * $1 })
+    binaryForward(a, b, mode, out) { $0 * $1 }
     if needs {
         Autograd.record {
             out.withIncomingGrad { dC in

@@ -15,11 +15,8 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> T
     Parallel.chunks(rows, cost: c * 3, align: 1) { lo, hi in
         for r in lo..<hi {
             let xr = xd + r * c, yr = yd + r * c
-            var sum: Float = 0
-            for j in 0..<c { sum += xr[j] }
-            let mean = sum / Float(c)
-            var sq: Float = 0
-            for j in 0..<c { let d = xr[j] - mean; sq += d * d }
+            let mean = vsum(xr, c) / Float(c)
+            let sq = vsumSquaresCentred(xr, mean, c)
             let rstd = 1 / (sq / Float(c) + eps).squareRoot()
             for j in 0..<c { yr[j] = (xr[j] - mean) * rstd * g[j] + bt[j] }
             st[2 * r] = mean; st[2 * r + 1] = rstd
@@ -34,27 +31,22 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> T
                 // Per-worker partial sums for dγ, dβ, reduced afterwards.
                 let workers = max(1, Parallel.workers)
                 let partial = Storage(count: workers * 2 * c)
+                let scratch = Storage(count: workers * 2 * c, zeroed: false)   // n̂ and dn̂ of one row
                 let per = (rows + workers - 1) / workers
                 let body: (Int) -> Void = { w in
                     let lo = w * per, hi = min(rows, lo + per)
                     if lo >= hi { return }
                     let pg = partial.base + w * 2 * c, pb = pg + c
+                    let nh = scratch.base + w * 2 * c, dn = nh + c
                     for r in lo..<hi {
                         let xr = xd + r * c, dyr = dY + r * c
                         let mean = st[2 * r], rstd = st[2 * r + 1]
-                        var mDn: Float = 0, mDnN: Float = 0
-                        for j in 0..<c {
-                            let nh = (xr[j] - mean) * rstd, dn = dyr[j] * g[j]
-                            mDn += dn; mDnN += dn * nh
-                            pg[j] += dyr[j] * nh; pb[j] += dyr[j]
-                        }
-                        mDn /= Float(c); mDnN /= Float(c)
+                        for j in 0..<c { nh[j] = (xr[j] - mean) * rstd; dn[j] = dyr[j] * g[j] }
+                        let mDn = vsum(dn, c) / Float(c), mDnN = vdot(dn, nh, c) / Float(c)
+                        for j in 0..<c { pg[j] += dyr[j] * nh[j]; pb[j] += dyr[j] }
                         if let dX {
                             let dxr = dX + r * c
-                            for j in 0..<c {
-                                let nh = (xr[j] - mean) * rstd
-                                dxr[j] += rstd * (dyr[j] * g[j] - mDn - nh * mDnN)
-                            }
+                            for j in 0..<c { dxr[j] += rstd * (dn[j] - mDn - nh[j] * mDnN) }
                         }
                     }
                 }

@@ -96,9 +96,7 @@ public func l2Normalize(_ x: Tensor) -> Tensor {
     let norms = Storage(count: rows, zeroed: false)
     let xd = x.data, yd = y.data, nd = norms.base
     for r in 0..<rows {
-        var s: Float = 0
-        for j in 0..<c { s += xd[r * c + j] * xd[r * c + j] }
-        let n = max(s.squareRoot(), 1e-12)
+        let n = max(vdot(xd + r * c, xd + r * c, c).squareRoot(), 1e-12)
         nd[r] = n
         let inv = 1 / n
         for j in 0..<c { yd[r * c + j] = xd[r * c + j] * inv }
@@ -111,8 +109,7 @@ public func l2Normalize(_ x: Tensor) -> Tensor {
                     let yr = yd + r * c, g = dY + r * c, dxr = dX + r * c
                     let inv = 1 / nd[r]
                     if nd[r] > 1e-12 {
-                        var dot: Float = 0
-                        for j in 0..<c { dot += yr[j] * g[j] }
+                        let dot = vdot(yr, g, c)
                         for j in 0..<c { dxr[j] += (g[j] - yr[j] * dot) * inv }
                     } else {
                         for j in 0..<c { dxr[j] += g[j] * inv }

@@ -16,24 +16,7 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
     let xd = x.data, yd = y.data, md = mask?.data
     Parallel.chunks(rows, cost: s * 4, align: 1) { lo, hi in
         for r in lo..<hi {
-            let xr = xd + r * s, yr = yd + r * s
-            let mr = md.map { $0 + (r / rowsPerBatch) * s }
-            var mx = -Float.infinity
-            if let mr { for j in 0..<s { let v = xr[j] + mr[j]; yr[j] = v; mx = max(mx, v) } }
-            else { for j in 0..<s { yr[j] = xr[j]; mx = max(mx, xr[j]) } }
-            if mx == -.infinity { mx = 0 }
-            var sumV = F16x(repeating: 0)
-            var j = 0
-            while j + 16 <= s {
-                let e = vexp(UnsafeRawPointer(yr + j).loadUnaligned(as: F16x.self) - mx)
-                UnsafeMutableRawPointer(yr + j).storeBytes(of: e, as: F16x.self)
-                sumV += e
-                j += 16
-            }
-            var sum = sumV.sum()
-            while j < s { let e = sexp(yr[j] - mx); yr[j] = e; sum += e; j += 1 }
-            let inv = 1 / sum
-            for t in 0..<s { yr[t] *= inv }
+            softmaxRow(xd + r * s, md.map { $0 + (r / rowsPerBatch) * s }, yd + r * s, s)
         }
     }
     if needs {
@@ -43,8 +26,7 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
                 Parallel.chunks(rows, cost: s * 3, align: 1) { lo, hi in
                     for r in lo..<hi {
                         let yr = yd + r * s, dyr = dY + r * s, dxr = dX + r * s
-                        var dot: Float = 0
-                        for j in 0..<s { dot += dyr[j] * yr[j] }
+                        let dot = vdot(dyr, yr, s)
                         for j in 0..<s { dxr[j] += yr[j] * (dyr[j] - dot) }
                     }
                 }
@@ -52,4 +34,20 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
         }
     }
     return y
+}
+
+/// One row: y = exp(x + m - max) / Σ exp(x + m - max). A fully masked row (max = -inf) is treated as max 0.
+@inline(__always)
+func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: UnsafeMutablePointer<Float>, _ s: Int) {
+    if let mr { for j in 0..<s { yr[j] = xr[j] + mr[j] } } else { yr.update(from: xr, count: s) }
+    var mx = vmax(yr, s)
+    if mx == -.infinity { mx = 0 }
+    expShifted(yr, mx, s)
+    let inv = 1 / vsum(yr, s)
+    for j in 0..<s { yr[j] *= inv }
+}
+
+/// y[j] = exp(y[j] - shift) in place (a concrete loop so it vectorises).
+func expShifted(_ y: UnsafeMutablePointer<Float>, _ shift: Float, _ n: Int) {
+    for j in 0..<n { y[j] = fastExp(y[j] - shift) }
 }
