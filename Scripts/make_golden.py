@@ -114,6 +114,7 @@ def write_npy(path, array, dtype):
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     with os.fdopen(fd, "wb") as f:
         np.lib.format.write_array(f, arr, version=(1, 0), allow_pickle=False)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return arr
 
@@ -125,6 +126,7 @@ def write_json(path, obj):
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=1)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -167,17 +169,17 @@ def main():
     modules = [type(m).__name__ for m in st]
     has_normalize = any(name == "Normalize" for name in modules)
 
-    # ---- tokens.json: exactly SentenceTransformer.tokenize (it strips each text, truncates to max_seq_length).
+    # ---- tokens.json: exactly what the pipeline feeds the model (SentenceTransformer.preprocess / tokenize).
     slow = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
     token_items = []
     slow_mismatch = []
     for i, t in enumerate(texts):
-        feats = st.tokenize([t])
+        feats = st.preprocess([t]) if hasattr(st, "preprocess") else st.tokenize([t])
         ids = feats["input_ids"][0].tolist()
         assert int(feats["attention_mask"][0].sum()) == len(ids)
-        full = tok(t.strip(), truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
+        full = tok(t, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
         assert full[: len(ids) - 1] == ids[:-1], f"text {i}: truncated ids are not a prefix of the full ids"
-        slow_full = slow(t.strip(), truncation=False, verbose=False)["input_ids"]
+        slow_full = slow(t, truncation=False, verbose=False)["input_ids"]
         if slow_full != full:
             slow_mismatch.append(i)
         token_items.append({
@@ -191,7 +193,7 @@ def main():
     write_json(os.path.join(out, "tokens.json"), {
         "max_seq_length": st_max,
         "tokenizer": type(tok).__name__ + " from tokenizer.json (what SentenceTransformer uses)",
-        "note": ("input_ids = SentenceTransformer.tokenize([text]) (text.strip()ed by sentence-transformers, [CLS] ... [SEP], "
+        "note": ("input_ids = SentenceTransformer.preprocess([text]) (= tokenize in older versions; the text is passed as is, [CLS] ... [SEP], "
                  "right truncation to max_seq_length, [SEP] kept at the end, no padding); full_ids = the same tokenizer "
                  "without truncation; n_cut = len(full_ids) - len(input_ids)."),
         "texts": token_items,
@@ -223,7 +225,7 @@ def main():
         if len(batch_idx) == 4:
             break
     batch_texts = [texts[i] for i in batch_idx]
-    enc = tok([t.strip() for t in batch_texts], padding=True, truncation=True, max_length=128, return_tensors="pt")
+    enc = tok(batch_texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
     input_ids, attn = enc["input_ids"], enc["attention_mask"]
     assert int(enc["token_type_ids"].abs().sum()) == 0
 
@@ -246,6 +248,15 @@ def main():
     pooled = (o.last_hidden_state * m).sum(1) / m.sum(1).clamp(min=1e-9)
     pooled = F.normalize(pooled, p=2, dim=1)
     batch_vs_pipeline = float((pooled.numpy() - emb[batch_idx]).__abs__().max())
+
+    # Cross-check: each text alone through BertModel with its tokens.json ids reproduces embeddings.npy.
+    single_vs_pipeline = 0.0
+    with torch.no_grad():
+        for i, item in enumerate(token_items):
+            ids = torch.tensor([item["input_ids"]])
+            h = bert(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+            v = F.normalize(h.mean(1), p=2, dim=1)[0].numpy()
+            single_vs_pipeline = max(single_vs_pipeline, float(np.abs(v - emb[i]).max()))
 
     # ---- gradients of L = sum_i sum_d emb[i, d] * w[d], w[d] = sin(d + 1), eval mode (no dropout), grads on.
     bert.zero_grad(set_to_none=True)
@@ -320,9 +331,10 @@ def main():
         "texts_longer_than_128_tokens": differ128,
         "texts_longer_than_max_seq_length": [i for i in range(len(texts)) if token_items[i]["n_cut"] > 0],
         "slow_BertTokenizer_differs_from_fast_for": slow_mismatch,
-        "text_preprocessing": "sentence-transformers strips each text (str.strip()) before tokenizing; the tokenizer lowercases and strips accents (do_lower_case=true, strip_accents=null)",
+        "text_preprocessing": "texts go to the tokenizer as is (sentence-transformers 6 does not strip them; older versions did, which changes nothing for BERT since leading/trailing whitespace is dropped by pre-tokenization); the tokenizer cleans control characters, splits CJK characters, lowercases and strips accents (do_lower_case=true, strip_accents=null -> follows lowercase)",
         "batch": {"text_indices": batch_idx, "texts": batch_texts, "seq_len": int(input_ids.shape[1]),
                   "max_abs_diff_mean_pool_normalize_vs_embeddings_npy": batch_vs_pipeline,
+                  "max_abs_diff_single_text_tokens_json_vs_embeddings_npy": single_vs_pipeline,
                   "model": "transformers.AutoModel (BertModel), attn_implementation=eager, eval()"},
         "gradients": {
             "L": float(L.item()),
@@ -345,7 +357,7 @@ def main():
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out) for f in fs)
     print(f"make_golden: {len(texts)} texts, batch {batch_idx} (T={input_ids.shape[1]}), L={L.item():.6f}, "
           f"normalized={has_normalize}, max_seq_length={st_max}, slow!=fast for {slow_mismatch}, "
-          f"batch-vs-pipeline max diff {batch_vs_pipeline:.2e}; {total / 1e6:.2f} MB in {out}")
+          f"batch-vs-pipeline max diff {batch_vs_pipeline:.2e}, single-vs-pipeline {single_vs_pipeline:.2e}; {total / 1e6:.2f} MB in {out}")
 
 
 if __name__ == "__main__":
