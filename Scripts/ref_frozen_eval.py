@@ -229,7 +229,7 @@ def main():
         user_emb = model.encode(utexts, batch_size=args.batch_size, normalize_embeddings=True,
                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
         print(f"[{which}] user texts at L={args.max_len}: items kept {min(n_kept)}-{max(n_kept)} "
-              f"(mean {np.mean(n_kept):.1f}), tokens mean {np.mean(n_tok):.1f}, max {max(n_tok)}")
+              f"(mean {np.mean(n_kept):.2f}), tokens mean {np.mean(n_tok):.1f}, max {max(n_tok)}")
         pop_scores = np.broadcast_to(pop, (len(user_ids), len(item_ids)))
         table.append((which, "popularity", summarize(rank_metrics(pop_scores, targets, excluded))))
         scores = user_emb @ item_emb.T
