@@ -12,6 +12,7 @@ public struct NpyArray: Equatable, Sendable {
     public enum Values: Equatable, Sendable { case float32([Float]), int32([Int32]), int64([Int64]) }
     public var shape: [Int]
     public var values: Values
+    public init(shape: [Int], values: Values) { self.shape = shape; self.values = values }
     public var dtype: NpyDType {
         switch values { case .float32: return .float32; case .int32: return .int32; case .int64: return .int64 }
     }

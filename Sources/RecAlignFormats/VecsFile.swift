@@ -7,6 +7,7 @@ public struct VecsMatrix<Element: Equatable & Sendable>: Equatable, Sendable {
     public var dim: Int
     /// rows x dim values, row-major.
     public var values: [Element]
+    public init(rows: Int, dim: Int, values: [Element]) { self.rows = rows; self.dim = dim; self.values = values }
 }
 
 /// .fvecs (float32) and .ivecs (int32) readers and writers. Every vector has the same dimension.
@@ -62,7 +63,7 @@ public enum VecsFile {
     }
 
     /// Parses a vecs file image into (rows, dim, raw 32-bit words); `file` names the source in errors.
-    static func decode(_ data: Data, file: String) throws -> (Int, Int, [UInt32]) {
+    public static func decode(_ data: Data, file: String) throws -> (rows: Int, dim: Int, words: [UInt32]) {
         if data.isEmpty { return (0, 0, []) }
         return try data.withUnsafeBytes { raw -> (Int, Int, [UInt32]) in
             guard raw.count >= 4 else {

@@ -1,7 +1,7 @@
 // BertConfigTests: defaults, the real all-MiniLM-L6-v2 config, type errors naming key and file, JSON round trip.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct BertConfigTests {
     @Test func emptyObjectTakesBertDefaults() throws {

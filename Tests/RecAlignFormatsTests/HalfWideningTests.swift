@@ -1,7 +1,7 @@
 // HalfWideningTests: F16 / BF16 to Float32 against hand-computed values and Swift's Float16 over all 65536 codes.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct HalfWideningTests {
     @Test func f16HandComputedValues() {

@@ -1,7 +1,7 @@
 // NpyFileTests: .npy writer byte-exact with numpy.save (fixtures from Scripts/make_formats_fixtures.py), reader, errors.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct NpyFileTests {
     @Test func headerHandWritten() {

@@ -1,7 +1,7 @@
 // RealModelTests: the downloaded all-MiniLM-L6-v2 folder (skipped when absent): folder, weights, tensor inventory.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 /// The model folder: $RECALIGN_MINILM_DIR, else <repo>/checkpoints/all-MiniLM-L6-v2.
 let miniLMDir: String = {

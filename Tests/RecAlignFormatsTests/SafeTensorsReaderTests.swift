@@ -1,7 +1,7 @@
 // SafeTensorsReaderTests: reading files written by Python's safetensors, and one distinct error per corruption.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct SafeTensorsReaderTests {
     @Test func readsPythonWrittenF32() throws {

@@ -1,7 +1,7 @@
 // SafeTensorsWriterTests: byte-exact with Python's safetensors for F32 files, round trips, and writer errors.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct SafeTensorsWriterTests {
     @Test func matchesPythonBytes() throws {

@@ -1,7 +1,7 @@
 // SentenceTransformerFolderTests: the real all-MiniLM-L6-v2 layout, plain HF folders, unsupported modules, writer.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct SentenceTransformerFolderTests {
     @Test func readsMiniLMFolder() throws {

@@ -1,6 +1,6 @@
 // TestSupport: fixture paths, scratch folders and a raw safetensors image builder for the formats tests.
 import Foundation
-@testable import RecAlignFormats
+import RecAlignFormats
 
 enum Fixtures {
     /// Tests/RecAlignFormatsTests/Fixtures

@@ -1,7 +1,7 @@
 // VecsAndIdsTests: .fvecs / .ivecs byte-exact with the numpy-built fixtures, corrupt records, ids files.
 import Foundation
 import Testing
-@testable import RecAlignFormats
+import RecAlignFormats
 
 @Suite struct VecsAndIdsTests {
     let m: [Float] = (0 ..< 12).map { Float($0) - 5.5 }
