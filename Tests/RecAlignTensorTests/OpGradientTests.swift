@@ -85,6 +85,10 @@ struct OpGradientTests {
                                ref: { xs in xs[0].indices.map { xs[0][$0] * xs[1][bi($0)] } })
             #expect(ra.passes && rs.passes && rm.passes, "broadcast \(bShape): add \(ra) sub \(rs) mul \(rm)")
         }
+        // A [T, C] table broadcast over the batch (position embeddings).
+        let rt = gradCheck([inp([3, 4, 5], 42), inp([4, 5], 43)], op: { add($0[0], $0[1]) },
+                           ref: { xs in xs[0].indices.map { xs[0][$0] + xs[1][$0 % 20] } })
+        #expect(rt.passes, "add [T, C] table: \(rt)")
         let rsc = gradCheck([inp([1, 5], 18)], op: { scale($0[0], -2.5) }, ref: { $0[0].map { -2.5 * $0 } })
         #expect(rsc.passes, "scale: \(rsc)")
     }
@@ -188,6 +192,11 @@ struct OpGradientTests {
         let rt = gradCheck([inp([3, 5], 34)], op: { transpose($0[0]) }, ref: { xs in
             (0..<5).flatMap { j in (0..<3).map { xs[0][$0 * 5 + j] } } })
         #expect(rt.passes, "transpose: \(rt)")
+        let rn = gradCheck([inp([2, 5, 3], 44)], op: { narrow($0[0], axis: 1, start: 1, length: 3) }, ref: { xs in
+            var y: [Double] = []
+            for b in 0..<2 { y += xs[0][(b * 15 + 3)..<(b * 15 + 12)] }
+            return y })
+        #expect(rn.passes, "narrow: \(rn)")
         let rr = gradCheck([inp([2, 3], 35)], op: { repeatBatch($0[0], 4) }, ref: { xs in (0..<4).flatMap { _ in xs[0] } })
         #expect(rr.passes, "repeatBatch: \(rr)")
         let rs = gradCheck([inp([3, 7], 36)], op: { sum($0[0]) }, ref: { [$0[0].reduce(0, +)] })

@@ -3,15 +3,17 @@ import Foundation
 
 /// How the second operand of a binary op lines up with the first.
 enum Broadcast {
-    case same      // identical element counts
-    case row       // b is one row of a's last axis, repeated over a's rows
-    case scalar    // b has one element
+    case same                 // identical element counts
+    case periodic(Int)        // b matches a's trailing axes (a bias row, a [T, C] table, a scalar): b[i % period]
 
     init(_ a: Tensor, _ b: Tensor, op: String) {
-        if b.count == a.count { self = .same }
-        else if b.count == a.lastDim { self = .row }
-        else if b.count == 1 { self = .scalar }
-        else { preconditionFailure("\(op): cannot broadcast \(b.shape) onto \(a.shape)") }
+        if b.count == a.count { self = .same; return }
+        let bShape = Array(b.shape.drop { $0 == 1 })
+        if b.count == 1 || (b.count > 0 && a.count % b.count == 0 && Array(a.shape.suffix(bShape.count)) == bShape) {
+            self = .periodic(b.count)
+        } else {
+            preconditionFailure("\(op): cannot broadcast \(b.shape) onto \(a.shape)")
+        }
     }
 }
 
@@ -21,38 +23,30 @@ func binaryForward(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ out: Tensor, _
     switch mode {
     case .same:
         Parallel.chunks(n) { lo, hi in for i in lo..<hi { od[i] = fs(ad[i], bd[i]) } }
-    case .row:
-        let c = a.lastDim, rows = a.rows
+    case .periodic(let c):
+        let rows = n / c
         Parallel.chunks(rows, cost: c, align: 1) { lo, hi in
             for r in lo..<hi { for j in 0..<c { od[r * c + j] = fs(ad[r * c + j], bd[j]) } }
         }
-    case .scalar:
-        let s = bd[0]
-        Parallel.chunks(n) { lo, hi in for i in lo..<hi { od[i] = fs(ad[i], s) } }
     }
 }
 
-/// Accumulates Σ over broadcast rows of `g(i)` into the gradient of b.
+/// Accumulates Σ over broadcast repeats of `g(i)` into the gradient of b.
 @inline(__always)
 func reduceIntoB(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ g: (Int) -> Float) {
     let db = b.gradData
     switch mode {
     case .same: for i in 0..<a.count { db[i] += g(i) }
-    case .row:
-        let c = a.lastDim
-        for r in 0..<a.rows { for j in 0..<c { db[j] += g(r * c + j) } }
-    case .scalar:
-        var s: Float = 0
-        for i in 0..<a.count { s += g(i) }
-        db[0] += s
+    case .periodic(let c):
+        for r in 0..<(a.count / c) { for j in 0..<c { db[j] += g(r * c + j) } }
     }
 }
 
-@inline(__always) func bIndex(_ mode: Broadcast, _ i: Int, _ c: Int) -> Int {
-    switch mode { case .same: return i; case .row: return i % c; case .scalar: return 0 }
+@inline(__always) func bIndex(_ mode: Broadcast, _ i: Int) -> Int {
+    switch mode { case .same: return i; case .periodic(let c): return i % c }
 }
 
-/// C = A + B (B same shape, a bias row, or a scalar). Backward: dA += dC; dB += Σ_broadcast dC.
+/// C = A + B (B same shape, or A's trailing axes repeated: a bias row, a [T, C] table, a scalar). Backward: dA += dC; dB += Σ_broadcast dC.
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let mode = Broadcast(a, b, op: "add")
     let needs = Autograd.needsGrad(a, b)
@@ -97,10 +91,10 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
     if needs {
         Autograd.record {
             out.withIncomingGrad { dC in
-                let c = a.lastDim, ad = a.data, bd = b.data
+                let ad = a.data, bd = b.data
                 if a.requiresGrad {
                     let dA = a.gradData
-                    for i in 0..<a.count { dA[i] += dC[i] * bd[bIndex(mode, i, c)] }
+                    for i in 0..<a.count { dA[i] += dC[i] * bd[bIndex(mode, i)] }
                 }
                 if b.requiresGrad { reduceIntoB(a, b, mode) { dC[$0] * ad[$0] } }
             }

@@ -92,3 +92,24 @@ public func repeatBatch(_ x: Tensor, _ times: Int) -> Tensor {
     }
     return y
 }
+
+/// Elements `start ..< start + length` along `axis` (a copy). Backward: dx[.., start + i, ..] += dy[.., i, ..].
+public func narrow(_ x: Tensor, axis: Int, start: Int, length: Int) -> Tensor {
+    precondition(axis >= 0 && axis < x.rank && start >= 0 && length >= 0 && start + length <= x.shape[axis],
+                 "narrow: \(start)..<\(start + length) on axis \(axis) of \(x.shape)")
+    let outer = x.shape.prefix(axis).reduce(1, *), inner = x.shape.suffix(from: axis + 1).reduce(1, *)
+    let full = x.shape[axis] * inner, part = length * inner, off = start * inner
+    var shape = x.shape
+    shape[axis] = length
+    let needs = Autograd.needsGrad(x)
+    let y = Tensor.output(shape, grad: needs)
+    for o in 0..<outer { (y.data + o * part).update(from: x.data + o * full + off, count: part) }
+    if needs {
+        Autograd.record {
+            y.withIncomingGrad { dY in
+                for o in 0..<outer { addInPlace(x.gradData + o * full + off, dY + o * part, part) }
+            }
+        }
+    }
+    return y
+}

@@ -1,0 +1,203 @@
+// Bert: the BERT encoder as Modules whose property paths are the Hugging Face weight names.
+import Foundation
+import RecAlignNN
+import RecAlignFormats
+
+/// Word + position + token-type embeddings, LayerNorm, dropout (HF `BertEmbeddings`).
+public final class BertEmbeddings: Module {
+    public let word_embeddings: Embedding
+    public let position_embeddings: Embedding
+    public let token_type_embeddings: Embedding
+    public let LayerNorm: RecAlignNN.LayerNorm
+    let dropout: Dropout
+
+    init(_ c: BertConfig, rng: inout SeededRNG) {
+        word_embeddings = Embedding(c.vocabSize, c.hiddenSize, rng: &rng)
+        position_embeddings = Embedding(c.maxPositionEmbeddings, c.hiddenSize, rng: &rng)
+        token_type_embeddings = Embedding(c.typeVocabSize, c.hiddenSize, rng: &rng)
+        LayerNorm = .init(c.hiddenSize, eps: Float(c.layerNormEps))
+        dropout = Dropout(Float(c.hiddenDropoutProb))
+    }
+
+    /// Shapes: ids [B·T] -> [B, T', C] with T' = T + P when `prompt` [P, C] is given: the P virtual
+    /// token vectors go right after [CLS], and positions run over all T' tokens.
+    func callAsFunction(ids: [Int32], batch b: Int, length t: Int, prompt: Tensor?, rng: inout SeededRNG) -> Tensor {
+        var words = word_embeddings(ids, shape: [b, t])
+        if let prompt {
+            let p = prompt.shape[0]
+            let cls = narrow(words, axis: 1, start: 0, length: 1)
+            let rest = narrow(words, axis: 1, start: 1, length: t - 1)
+            words = concat([cls, repeatBatch(prompt, b), rest], axis: 1)
+            precondition(t + p <= position_embeddings.weight.shape[0], "sequence of \(t + p) tokens exceeds the model's positions")
+        }
+        let total = words.shape[1]
+        let positions = position_embeddings((0..<Int32(total)).map { $0 }, shape: [total])
+        let types = token_type_embeddings([Int32](repeating: 0, count: total), shape: [total])
+        let x = add(add(words, types), positions)
+        return dropout(LayerNorm(x), rng: &rng)
+    }
+}
+
+/// Q, K, V projections and per-head scaled dot-product attention (HF `BertSelfAttention`).
+public final class BertSelfAttention: Module {
+    public let query: Linear
+    public let key: Linear
+    public let value: Linear
+    /// Optional LoRA adapters on the query and value projections (PEFT's default targets).
+    public var query_lora: LoRA?
+    public var value_lora: LoRA?
+    let heads: Int
+    let dropout: Dropout
+
+    init(_ c: BertConfig, rng: inout SeededRNG) {
+        query = Linear(c.hiddenSize, c.hiddenSize, rng: &rng)
+        key = Linear(c.hiddenSize, c.hiddenSize, rng: &rng)
+        value = Linear(c.hiddenSize, c.hiddenSize, rng: &rng)
+        heads = c.numAttentionHeads
+        dropout = Dropout(Float(c.attentionProbsDropoutProb))
+    }
+
+    /// x [B, T, C], additive mask [B, S] (S = P + T with prefix keys/values [P, C]) -> context [B, T, C].
+    func callAsFunction(_ x: Tensor, mask: Tensor, prefix: (key: Tensor, value: Tensor)?, rng: inout SeededRNG) -> Tensor {
+        var q = query(x), k = key(x), v = value(x)
+        if let query_lora { q = add(q, query_lora(x)) }
+        if let value_lora { v = add(v, value_lora(x)) }
+        if let prefix {
+            let b = x.shape[0]
+            k = concat([repeatBatch(prefix.key, b), k], axis: 1)
+            v = concat([repeatBatch(prefix.value, b), v], axis: 1)
+        }
+        let d = x.shape[2] / heads
+        let scores = attentionScores(q, k, heads: heads, scale: 1 / Float(d).squareRoot())
+        let probs = dropout(softmax(scores, mask: mask), rng: &rng)
+        return attentionContext(probs, v)
+    }
+}
+
+/// Output projection + dropout + residual + LayerNorm (HF `BertSelfOutput` and `BertOutput`).
+public final class BertResidualOutput: Module {
+    public let dense: Linear
+    public let LayerNorm: RecAlignNN.LayerNorm
+    let dropout: Dropout
+
+    init(_ nIn: Int, _ c: BertConfig, rng: inout SeededRNG) {
+        dense = Linear(nIn, c.hiddenSize, rng: &rng)
+        LayerNorm = .init(c.hiddenSize, eps: Float(c.layerNormEps))
+        dropout = Dropout(Float(c.hiddenDropoutProb))
+    }
+
+    func callAsFunction(_ h: Tensor, residual: Tensor, rng: inout SeededRNG) -> Tensor {
+        LayerNorm(add(dropout(dense(h), rng: &rng), residual))
+    }
+}
+
+/// Self-attention block (HF `BertAttention`: `self` and `output`).
+public final class BertAttention: Module {
+    public let selfAttention: BertSelfAttention
+    public let output: BertResidualOutput
+
+    override public func key(for label: String) -> String { label == "selfAttention" ? "self" : label }
+
+    init(_ c: BertConfig, rng: inout SeededRNG) {
+        selfAttention = BertSelfAttention(c, rng: &rng)
+        output = BertResidualOutput(c.hiddenSize, c, rng: &rng)
+    }
+}
+
+/// Feed-forward up-projection with GELU (HF `BertIntermediate`).
+public final class BertIntermediate: Module {
+    public let dense: Linear
+    init(_ c: BertConfig, rng: inout SeededRNG) { dense = Linear(c.hiddenSize, c.intermediateSize, rng: &rng) }
+}
+
+/// One transformer layer (HF `BertLayer`).
+public final class BertLayer: Module {
+    public let attention: BertAttention
+    public let intermediate: BertIntermediate
+    public let output: BertResidualOutput
+
+    init(_ c: BertConfig, rng: inout SeededRNG) {
+        attention = BertAttention(c, rng: &rng)
+        intermediate = BertIntermediate(c, rng: &rng)
+        output = BertResidualOutput(c.intermediateSize, c, rng: &rng)
+    }
+
+    /// x [B, T, C] -> [B, T, C].
+    func callAsFunction(_ x: Tensor, mask: Tensor, prefix: (key: Tensor, value: Tensor)?, rng: inout SeededRNG) -> Tensor {
+        let ctx = attention.selfAttention(x, mask: mask, prefix: prefix, rng: &rng)
+        let h = attention.output(ctx, residual: x, rng: &rng)
+        return output(gelu(intermediate.dense(h)), residual: h, rng: &rng)
+    }
+}
+
+/// The layer stack (HF `BertEncoder`).
+public final class BertEncoder: Module {
+    public let layer: [BertLayer]
+    init(_ c: BertConfig, rng: inout SeededRNG) { layer = (0..<c.numHiddenLayers).map { _ in BertLayer(c, rng: &rng) } }
+}
+
+/// Inputs of one padded batch: token ids and attention mask, both [B, T] row-major.
+public struct TokenBatch {
+    public var ids: [Int32]
+    public var mask: [Float]
+    public var batch: Int
+    public var length: Int
+    public init(ids: [Int32], mask: [Float], batch: Int, length: Int) {
+        precondition(ids.count == batch * length && mask.count == batch * length, "TokenBatch: \(ids.count) ids for \(batch)x\(length)")
+        self.ids = ids; self.mask = mask; self.batch = batch; self.length = length
+    }
+}
+
+/// Trainable inputs that prompt methods add to a frozen encoder.
+public struct PromptInputs {
+    /// Soft prompt [P, C]: virtual tokens inserted after [CLS].
+    public var softPrompt: Tensor?
+    /// Per-layer prefix keys and values, each [P, C] (prefix tuning / P-tuning v2).
+    public var prefixes: [(key: Tensor, value: Tensor)]?
+    public init(softPrompt: Tensor? = nil, prefixes: [(key: Tensor, value: Tensor)]? = nil) {
+        self.softPrompt = softPrompt; self.prefixes = prefixes
+    }
+    /// Virtual tokens added to the sequence (and to the pooling mask).
+    public var promptLength: Int { softPrompt?.shape[0] ?? 0 }
+    public var prefixLength: Int { prefixes?.first?.key.shape[0] ?? 0 }
+}
+
+/// The BERT encoder (HF `BertModel` without its pooler): token ids -> last hidden states [B, T, C].
+public final class BertModel: Module {
+    public let embeddings: BertEmbeddings
+    public let encoder: BertEncoder
+    public let config: BertConfig
+
+    /// A randomly initialised model (weights are normally loaded with `BertWeights.load`).
+    public init(config: BertConfig, seed: UInt64 = 0) {
+        var rng = SeededRNG(seed: seed)
+        self.config = config
+        embeddings = BertEmbeddings(config, rng: &rng)
+        encoder = BertEncoder(config, rng: &rng)
+    }
+
+    /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real or virtual
+    /// token) is returned for pooling. Dropout is active when the model is in training mode.
+    public func callAsFunction(_ batch: TokenBatch, prompts: PromptInputs = .init(),
+                               rng: inout SeededRNG) -> (hidden: Tensor, poolMask: Tensor) {
+        let b = batch.batch, t = batch.length, p = prompts.promptLength, pk = prompts.prefixLength
+        var x = embeddings(ids: batch.ids, batch: b, length: t, prompt: prompts.softPrompt, rng: &rng)
+        let total = t + p
+        // Pooling mask over the T' tokens: virtual tokens count as tokens.
+        var pool = [Float](repeating: 0, count: b * total)
+        for bi in 0..<b {
+            pool[bi * total] = batch.mask[bi * t]
+            for j in 0..<p { pool[bi * total + 1 + j] = 1 }
+            for ti in 1..<max(t, 1) { pool[bi * total + p + ti] = batch.mask[bi * t + ti] }
+        }
+        // Additive attention mask over the S = P_k + T' keys: 0 for prefix and tokens, finfo.min for padding.
+        let s = pk + total
+        var additive = [Float](repeating: 0, count: b * s)
+        for bi in 0..<b { for j in 0..<total where pool[bi * total + j] == 0 { additive[bi * s + pk + j] = -Float.greatestFiniteMagnitude } }
+        let mask = Tensor(additive, shape: [b, s])
+        for (i, layer) in encoder.layer.enumerated() {
+            x = layer(x, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
+        }
+        return (x, Tensor(pool, shape: [b, total]))
+    }
+}

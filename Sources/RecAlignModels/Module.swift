@@ -1,1 +1,0 @@
-// RecAlignModels: placeholder so the target builds; replaced by real sources.
