@@ -1,0 +1,160 @@
+// Fast per-scalar lookup of the Unicode classes and maps the BERT normalizer and pre-tokenizer need.
+
+/// Bit flags describing how the BERT pipeline treats one Unicode scalar.
+struct ScalarFlags: OptionSet, Sendable {
+    let rawValue: UInt16
+    /// Dropped by clean_text (NUL, U+FFFD, control / format / private-use).
+    static let cleanRemoved = ScalarFlags(rawValue: 1 << 0)
+    /// Becomes U+0020 under clean_text.
+    static let cleanWhitespace = ScalarFlags(rawValue: 1 << 1)
+    /// CJK ideograph: surrounded by spaces under handle_chinese_chars.
+    static let chinese = ScalarFlags(rawValue: 1 << 2)
+    /// The pre-tokenizer splits on it and drops it.
+    static let splitWhitespace = ScalarFlags(rawValue: 1 << 3)
+    /// The pre-tokenizer isolates it as its own word.
+    static let punctuation = ScalarFlags(rawValue: 1 << 4)
+    /// Nonspacing mark (Mn): dropped by strip_accents.
+    static let nonspacingMark = ScalarFlags(rawValue: 1 << 5)
+    /// Has a canonical decomposition (NFD differs from the scalar).
+    static let decomposes = ScalarFlags(rawValue: 1 << 6)
+    /// Lowercasing changes it.
+    static let lowercases = ScalarFlags(rawValue: 1 << 7)
+    /// Non-zero combining class but not Mn: survives strip_accents and may be reordered by NFD.
+    static let keptCombining = ScalarFlags(rawValue: 1 << 8)
+}
+
+/// Two-stage flag table over all code points plus decomposition / lowercase / combining-class maps,
+/// parsed once from `UnicodeTables` (generated from the Rust `tokenizers` library itself).
+final class CharacterClasses: Sendable {
+    static let shared = CharacterClasses()
+
+    private let blockIndex: [UInt16]     // code point >> 8 -> block number
+    private let blocks: [UInt16]         // block number * 256 + (code point & 255) -> flags
+    private let decomposition: [UInt32: (start: Int32, count: Int32)]
+    private let lower: [UInt32: (start: Int32, count: Int32)]
+    private let pool: [UInt32]
+    private let cccRanges: [(lo: UInt32, hi: UInt32, value: UInt8)]
+
+    private init() {
+        var full = [UInt16](repeating: 0, count: 0x110000)
+        func mark(_ spec: String, _ flag: ScalarFlags) {
+            for (lo, hi) in CharacterClasses.parseRanges(spec) {
+                for c in Int(lo)...Int(hi) { full[c] |= flag.rawValue }
+            }
+        }
+        mark(UnicodeTables.cleanRemoved, .cleanRemoved)
+        mark(UnicodeTables.cleanWhitespace, .cleanWhitespace)
+        mark(UnicodeTables.splitWhitespace, .splitWhitespace)
+        mark(UnicodeTables.punctuation, .punctuation)
+        mark(UnicodeTables.nonspacingMarks, .nonspacingMark)
+        for (lo, hi) in CharacterClasses.cjkRanges {
+            for c in Int(lo)...Int(hi) { full[c] |= ScalarFlags.chinese.rawValue }
+        }
+        for c in 0xAC00...0xD7A3 { full[c] |= ScalarFlags.decomposes.rawValue }   // Hangul syllables
+
+        var pool: [UInt32] = []
+        func parseMap(_ spec: String, _ flag: ScalarFlags) -> [UInt32: (start: Int32, count: Int32)] {
+            var map: [UInt32: (start: Int32, count: Int32)] = [:]
+            for entry in spec.split(separator: ",") {
+                let parts = entry.split(separator: ":")
+                guard parts.count == 2, let cp = UInt32(parts[0], radix: 16) else { continue }
+                let outs = parts[1].split(separator: " ").compactMap { UInt32($0, radix: 16) }
+                map[cp] = (Int32(pool.count), Int32(outs.count))
+                pool.append(contentsOf: outs)
+                full[Int(cp)] |= flag.rawValue
+            }
+            return map
+        }
+        decomposition = parseMap(UnicodeTables.decompositions, .decomposes)
+        lower = parseMap(UnicodeTables.lowercase, .lowercases)
+        self.pool = pool
+
+        var ccc: [(lo: UInt32, hi: UInt32, value: UInt8)] = []
+        for entry in UnicodeTables.combiningClasses.split(separator: ",") {
+            let parts = entry.split(separator: ":")
+            guard parts.count == 2, let value = UInt8(parts[1]),
+                  let (lo, hi) = CharacterClasses.parseRange(parts[0]) else { continue }
+            ccc.append((lo, hi, value))
+            for c in Int(lo)...Int(hi) where full[c] & ScalarFlags.nonspacingMark.rawValue == 0 {
+                full[c] |= ScalarFlags.keptCombining.rawValue
+            }
+        }
+        cccRanges = ccc
+
+        // Compress into deduplicated 256-entry blocks.
+        var index = [UInt16](repeating: 0, count: 0x110000 >> 8)
+        var blocks: [UInt16] = []
+        var seen: [[UInt16]: UInt16] = [:]
+        for b in 0..<(0x110000 >> 8) {
+            let block = Array(full[(b << 8)..<((b + 1) << 8)])
+            if let existing = seen[block] {
+                index[b] = existing
+            } else {
+                let n = UInt16(blocks.count >> 8)
+                seen[block] = n
+                index[b] = n
+                blocks.append(contentsOf: block)
+            }
+        }
+        blockIndex = index
+        self.blocks = blocks
+    }
+
+    /// The CJK ideograph ranges BertNormalizer surrounds with spaces (as in the Rust `tokenizers` crate).
+    static let cjkRanges: [(UInt32, UInt32)] = [
+        (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
+        (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+    ]
+
+    /// Flags of a scalar value (values above U+10FFFF get no flags).
+    @inline(__always)
+    func flags(_ c: UInt32) -> ScalarFlags {
+        guard c < 0x110000 else { return [] }
+        return ScalarFlags(rawValue: blocks[Int(blockIndex[Int(c >> 8)]) << 8 | Int(c & 0xFF)])
+    }
+
+    /// Calls `body` on each scalar of the canonical decomposition (NFD) of `c`, in order; for a scalar
+    /// without `.decomposes` that is `c` itself.
+    @inline(__always)
+    func forEachDecomposed(_ c: UInt32, _ body: (UInt32) -> Void) {
+        if c >= 0xAC00 && c <= 0xD7A3 {
+            let s = c - 0xAC00
+            body(0x1100 + s / 588)
+            body(0x1161 + (s % 588) / 28)
+            if s % 28 != 0 { body(0x11A7 + s % 28) }
+            return
+        }
+        guard let (start, count) = decomposition[c] else { body(c); return }
+        for k in Int(start)..<Int(start + count) { body(pool[k]) }
+    }
+
+    /// Appends the lowercase form of `c` (Rust `char::to_lowercase`, possibly several scalars).
+    @inline(__always)
+    func appendLowercase(of c: UInt32, to out: inout [UInt32]) {
+        if c >= 0x41 && c <= 0x5A { out.append(c + 32); return }
+        guard let (start, count) = lower[c] else { out.append(c); return }
+        for k in Int(start)..<Int(start + count) { out.append(pool[k]) }
+    }
+
+    /// Canonical combining class of `c` (0 for starters).
+    func combiningClass(_ c: UInt32) -> UInt8 {
+        var lo = 0, hi = cccRanges.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) >> 1
+            let r = cccRanges[mid]
+            if c < r.lo { hi = mid - 1 } else if c > r.hi { lo = mid + 1 } else { return r.value }
+        }
+        return 0
+    }
+
+    private static func parseRange<S: StringProtocol>(_ s: S) -> (UInt32, UInt32)? {
+        let ends = s.split(separator: "-")
+        guard let lo = ends.first.flatMap({ UInt32($0, radix: 16) }) else { return nil }
+        let hi = ends.count > 1 ? UInt32(ends[1], radix: 16) ?? lo : lo
+        return (lo, min(hi, 0x10FFFF))
+    }
+
+    private static func parseRanges(_ spec: String) -> [(UInt32, UInt32)] {
+        spec.split(separator: ",").compactMap { parseRange($0) }
+    }
+}
