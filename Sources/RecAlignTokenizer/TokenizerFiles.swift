@@ -191,22 +191,34 @@ enum TokenizerFiles {
         do { data = try Data(contentsOf: url) } catch {
             throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String(data: data, encoding: .utf8) != nil else {
             throw TokenizerError.unreadable(file: file, reason: "not valid UTF-8")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        guard !lines.isEmpty else {
-            throw TokenizerError.malformed(file: file, field: "lines", problem: "vocabulary is empty")
-        }
+        // Lines end at "\n", "\r\n" or "\r" (Python universal newlines, as transformers reads vocab.txt).
         var vocab: [(String, Int32)] = []
-        vocab.reserveCapacity(lines.count)
         var lookup: [String: Int32] = [:]
-        for (i, line) in lines.enumerated() {
-            var token = String(line)
-            if token.hasSuffix("\r") { token.removeLast() }   // Python universal newlines
-            vocab.append((token, Int32(i)))
-            lookup[token] = Int32(i)
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var lineStart = 0
+            var i = 0
+            func emit(_ end: Int) {
+                let token = String(decoding: bytes[lineStart..<end], as: UTF8.self)
+                lookup[token] = Int32(vocab.count)
+                vocab.append((token, Int32(vocab.count)))
+            }
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == 0x0A || b == 0x0D {
+                    emit(i)
+                    i += (b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A) ? 2 : 1
+                    lineStart = i
+                } else {
+                    i += 1
+                }
+            }
+            if lineStart < bytes.count { emit(bytes.count) }
+        }
+        guard !vocab.isEmpty else {
+            throw TokenizerError.malformed(file: file, field: "lines", problem: "vocabulary is empty")
         }
 
         var normalizer = BertNormalizerOptions()
