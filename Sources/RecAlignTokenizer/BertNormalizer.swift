@@ -40,8 +40,9 @@ struct BertNormalizer: Sendable {
         lower = options.lowercase
     }
 
-    /// Appends the normalized form of `raw[range]` to `out` (which is not cleared).
-    func normalize(_ raw: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, into out: inout [UInt32]) {
+    /// Appends the normalized form of `raw[range]` to `out`, which must have room for
+    /// `range.count * CharacterClasses.shared.maxExpansion` more scalars.
+    func normalize(_ raw: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, into out: inout ScalarWriter) {
         let classes = CharacterClasses.shared
         let outStart = out.count
         var needsReorder = false
@@ -70,14 +71,14 @@ struct BertNormalizer: Sendable {
             }
         }
         if needsReorder {
-            out.removeSubrange(outStart...)
+            out.count = outStart
             normalizeWithReordering(raw, range, into: &out)
         }
     }
 
     @inline(__always)
     private func appendStripped(_ c: UInt32, _ f: ScalarFlags, _ classes: CharacterClasses,
-                                _ out: inout [UInt32], _ needsReorder: inout Bool) {
+                                _ out: inout ScalarWriter, _ needsReorder: inout Bool) {
         guard strip else { appendLowered(c, f, classes, &out); return }
         if f.contains(.decomposes) {
             classes.forEachDecomposed(c) { p in
@@ -94,14 +95,14 @@ struct BertNormalizer: Sendable {
     }
 
     @inline(__always)
-    private func appendLowered(_ c: UInt32, _ f: ScalarFlags, _ classes: CharacterClasses, _ out: inout [UInt32]) {
+    private func appendLowered(_ c: UInt32, _ f: ScalarFlags, _ classes: CharacterClasses, _ out: inout ScalarWriter) {
         if lower && f.contains(.lowercases) { classes.appendLowercase(of: c, to: &out) } else { out.append(c) }
     }
 
     /// Slow, exact path used only when a kept combining mark appears under strip_accents: full NFD with
     /// canonical reordering over the whole segment, then Mn removal, then lowercasing.
     private func normalizeWithReordering(_ raw: UnsafeBufferPointer<UInt32>, _ range: Range<Int>,
-                                         into out: inout [UInt32]) {
+                                         into out: inout ScalarWriter) {
         let classes = CharacterClasses.shared
         var decomposed: [UInt32] = []
         for i in range {

@@ -136,49 +136,86 @@ public final class BertTokenizer: @unchecked Sendable {
 
     /// WordPiece tokens of `text`, without special tokens (as `tokenizer.tokenize` in transformers).
     public func tokenize(_ text: String) -> [String] {
-        var ids: [Int32] = []
-        appendTokenIDs(text, to: &ids)
-        return ids.map { idToToken[Int($0)] }
+        tokenIDs(text).map { idToToken[Int($0)] }
     }
 
     /// Ids of `text` without special tokens and without truncation.
     public func tokenIDs(_ text: String) -> [Int32] {
         var ids: [Int32] = []
-        appendTokenIDs(text, to: &ids)
+        run(text, &ids)
         return ids
     }
 
-    /// Number of tokens of `text`, without special tokens.
+    /// Number of tokens of `text`, without special tokens (no allocation beyond scratch buffers).
     public func countTokens(_ text: String) -> Int {
-        var ids: [Int32] = []
-        appendTokenIDs(text, to: &ids)
-        return ids.count
+        var counter = TokenCounter()
+        run(text, &counter)
+        return counter.count
     }
 
     /// Appends the ids of `text` (no special tokens) to `out`.
     public func appendTokenIDs(_ text: String, to out: inout [Int32]) {
-        var raw: [UInt32] = []
-        raw.reserveCapacity(text.utf8.count)
-        for s in text.unicodeScalars { raw.append(s.value) }
-        var norm: [UInt32] = []
-        norm.reserveCapacity(raw.count + 16)
-        raw.withUnsafeBufferPointer { rb in
-            var segmentStart = 0
-            if !splitTokens.isEmpty {
-                var i = 0
-                while i < rb.count {
-                    if splitFirstScalars.contains(rb[i]), let (length, id) = addedToken(in: rb, at: i) {
-                        processSegment(rb, segmentStart..<i, &norm, &out)
-                        out.append(id)
-                        i += length
-                        segmentStart = i
-                    } else {
-                        i += 1
+        run(text, &out)
+    }
+
+    /// The whole pipeline: UTF-8 -> scalars, added-token split, normalize, pre-tokenize, WordPiece.
+    @inline(__always)
+    private func run<Sink: TokenSink>(_ text: String, _ sink: inout Sink) {
+        var text = text
+        let byteCount = text.utf8.count
+        guard byteCount > 0 else { return }
+        let expansion = CharacterClasses.shared.maxExpansion
+        text.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: byteCount) { rawStorage in
+                let raw = rawStorage.baseAddress!
+                let n = BertTokenizer.decodeUTF8(utf8, into: raw)
+                let rb = UnsafeBufferPointer(start: raw, count: n)
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n * expansion) { normStorage in
+                    let norm = normStorage.baseAddress!
+                    var segmentStart = 0
+                    if !splitTokens.isEmpty {
+                        var i = 0
+                        while i < n {
+                            if splitFirstScalars.contains(rb[i]), let (length, id) = addedToken(in: rb, at: i) {
+                                processSegment(rb, segmentStart..<i, norm, &sink)
+                                sink.append(id)
+                                i += length
+                                segmentStart = i
+                            } else {
+                                i += 1
+                            }
+                        }
                     }
+                    processSegment(rb, segmentStart..<n, norm, &sink)
                 }
             }
-            processSegment(rb, segmentStart..<rb.count, &norm, &out)
         }
+    }
+
+    /// Decodes valid UTF-8 (Swift strings always are) into scalars; returns the scalar count.
+    @inline(__always)
+    private static func decodeUTF8(_ u: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt32>) -> Int {
+        var i = 0, k = 0
+        let n = u.count
+        while i < n {
+            let b = UInt32(u[i])
+            if b < 0x80 {
+                out[k] = b
+                i += 1
+            } else if b < 0xE0 {
+                out[k] = (b & 0x1F) << 6 | UInt32(u[i + 1] & 0x3F)
+                i += 2
+            } else if b < 0xF0 {
+                out[k] = (b & 0x0F) << 12 | UInt32(u[i + 1] & 0x3F) << 6 | UInt32(u[i + 2] & 0x3F)
+                i += 3
+            } else {
+                out[k] = (b & 0x07) << 18 | UInt32(u[i + 1] & 0x3F) << 12 | UInt32(u[i + 2] & 0x3F) << 6
+                    | UInt32(u[i + 3] & 0x3F)
+                i += 4
+            }
+            k += 1
+        }
+        return k
     }
 
     /// Longest added token starting at `i` (the leftmost-longest rule of Hugging Face's matcher).
@@ -191,55 +228,74 @@ public final class BertTokenizer: @unchecked Sendable {
         return nil
     }
 
-    /// Normalizes `raw[range]`, splits it into words and appends their WordPiece ids.
-    private func processSegment(_ raw: UnsafeBufferPointer<UInt32>, _ range: Range<Int>,
-                                _ norm: inout [UInt32], _ out: inout [Int32]) {
+    /// Normalizes `raw[range]` into `norm`, splits it into words and emits their WordPiece ids.
+    @inline(__always)
+    private func processSegment<Sink: TokenSink>(_ raw: UnsafeBufferPointer<UInt32>, _ range: Range<Int>,
+                                                 _ norm: UnsafeMutablePointer<UInt32>, _ sink: inout Sink) {
         guard !range.isEmpty else { return }
-        norm.removeAll(keepingCapacity: true)
-        normalizer.normalize(raw, range, into: &norm)
+        var writer = ScalarWriter(base: norm)
+        normalizer.normalize(raw, range, into: &writer)
         let classes = CharacterClasses.shared
-        norm.withUnsafeBufferPointer { nb in
-            var wordStart = -1
-            for j in 0..<nb.count {
-                let c = nb[j]
-                let boundary: Bool
-                let isolated: Bool
-                if c < 0x80 {
-                    boundary = c <= 0x20 && (c == 0x20 || (c >= 0x09 && c <= 0x0D))
-                    isolated = (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)
-                } else {
-                    let f = classes.flags(c)
-                    boundary = f.contains(.splitWhitespace)
-                    isolated = f.contains(.punctuation)
-                }
-                if boundary || isolated {
-                    if wordStart >= 0 { wordPiece(nb, wordStart, j, &out); wordStart = -1 }
-                    if isolated { wordPiece(nb, j, j + 1, &out) }
-                } else if wordStart < 0 {
-                    wordStart = j
-                }
+        var wordStart = -1
+        for j in 0..<writer.count {
+            let c = norm[j]
+            let boundary: Bool
+            let isolated: Bool
+            if c < 0x80 {
+                boundary = c == 0x20 || (c >= 0x09 && c <= 0x0D)
+                isolated = (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)
+            } else {
+                let f = classes.flags(c)
+                boundary = f.contains(.splitWhitespace)
+                isolated = f.contains(.punctuation)
             }
-            if wordStart >= 0 { wordPiece(nb, wordStart, nb.count, &out) }
+            if boundary || isolated {
+                if wordStart >= 0 { wordPiece(norm, wordStart, j, &sink); wordStart = -1 }
+                if isolated { wordPiece(norm, j, j + 1, &sink) }
+            } else if wordStart < 0 {
+                wordStart = j
+            }
         }
+        if wordStart >= 0 { wordPiece(norm, wordStart, writer.count, &sink) }
     }
 
     /// Greedy longest-match-first WordPiece of `word[start..<end]`; one unknown token when any part fails
     /// or the word has more than `maxInputCharsPerWord` scalars.
     @inline(__always)
-    private func wordPiece(_ word: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int, _ out: inout [Int32]) {
-        if end - start > maxCharsPerWord { out.append(unkID); return }
-        let mark = out.count
+    private func wordPiece<Sink: TokenSink>(_ word: UnsafePointer<UInt32>, _ start: Int, _ end: Int,
+                                            _ sink: inout Sink) {
+        if end - start > maxCharsPerWord { sink.append(unkID); return }
+        let mark = sink.count
         var pos = start
         var root = VocabTrie.wordRoot
         while pos < end {
             guard let m = trie.longestMatch(word, from: pos, to: end, root: root) else {
-                out.removeSubrange(mark...)
-                out.append(unkID)
+                sink.truncate(to: mark)
+                sink.append(unkID)
                 return
             }
-            out.append(m.id)
+            sink.append(m.id)
             pos = m.end
             root = trie.continuationRoot
         }
     }
+}
+
+/// Receives token ids from the tokenizer pipeline.
+protocol TokenSink {
+    var count: Int { get }
+    mutating func append(_ id: Int32)
+    /// Drops ids emitted after the first `n` (a word that turned out to be unknown).
+    mutating func truncate(to n: Int)
+}
+
+extension Array: TokenSink where Element == Int32 {
+    mutating func truncate(to n: Int) { removeSubrange(n...) }
+}
+
+/// Counts ids without storing them.
+struct TokenCounter: TokenSink {
+    var count = 0
+    mutating func append(_ id: Int32) { count += 1 }
+    mutating func truncate(to n: Int) { count = n }
 }

@@ -25,15 +25,18 @@ struct ScalarFlags: OptionSet, Sendable {
 
 /// Two-stage flag table over all code points plus decomposition / lowercase / combining-class maps,
 /// parsed once from `UnicodeTables` (generated from the Rust `tokenizers` library itself).
-final class CharacterClasses: Sendable {
+/// Hot tables live in raw buffers owned by the (never released) shared instance: no ARC on lookups.
+final class CharacterClasses: @unchecked Sendable {
     static let shared = CharacterClasses()
 
-    private let blockIndex: [UInt16]     // code point >> 8 -> block number
-    private let blocks: [UInt16]         // block number * 256 + (code point & 255) -> flags
-    private let decomposition: [UInt32: (start: Int32, count: Int32)]
-    private let lower: [UInt32: (start: Int32, count: Int32)]
-    private let pool: [UInt32]
+    private let blockIndex: UnsafeMutableBufferPointer<UInt16>  // code point >> 8 -> block number
+    private let blocks: UnsafeMutableBufferPointer<UInt16>      // block * 256 + (code point & 255) -> flags
+    private let decomposition: ScalarMap
+    private let lower: ScalarMap
+    private let pool: UnsafeMutableBufferPointer<UInt32>
     private let cccRanges: [(lo: UInt32, hi: UInt32, value: UInt8)]
+    /// Upper bound on normalized scalars produced per input scalar.
+    let maxExpansion: Int
 
     private init() {
         var full = [UInt16](repeating: 0, count: 0x110000)
@@ -53,21 +56,25 @@ final class CharacterClasses: Sendable {
         for c in 0xAC00...0xD7A3 { full[c] |= ScalarFlags.decomposes.rawValue }   // Hangul syllables
 
         var pool: [UInt32] = []
-        func parseMap(_ spec: String, _ flag: ScalarFlags) -> [UInt32: (start: Int32, count: Int32)] {
-            var map: [UInt32: (start: Int32, count: Int32)] = [:]
+        var longest = [3, 1]   // Hangul syllables decompose to up to 3 jamo
+        func parseMap(_ spec: String, _ flag: ScalarFlags, _ which: Int) -> ScalarMap {
+            var entries: [(UInt32, Int32, Int32)] = []
             for entry in spec.split(separator: ",") {
                 let parts = entry.split(separator: ":")
-                guard parts.count == 2, let cp = UInt32(parts[0], radix: 16) else { continue }
+                guard parts.count == 2, let cp = UInt32(parts[0], radix: 16), cp < 0x110000 else { continue }
                 let outs = parts[1].split(separator: " ").compactMap { UInt32($0, radix: 16) }
-                map[cp] = (Int32(pool.count), Int32(outs.count))
+                entries.append((cp, Int32(pool.count), Int32(outs.count)))
                 pool.append(contentsOf: outs)
+                longest[which] = max(longest[which], outs.count)
                 full[Int(cp)] |= flag.rawValue
             }
-            return map
+            return ScalarMap(entries)
         }
-        decomposition = parseMap(UnicodeTables.decompositions, .decomposes)
-        lower = parseMap(UnicodeTables.lowercase, .lowercases)
-        self.pool = pool
+        decomposition = parseMap(UnicodeTables.decompositions, .decomposes, 0)
+        lower = parseMap(UnicodeTables.lowercase, .lowercases, 1)
+        self.pool = UnsafeMutableBufferPointer.allocate(capacity: max(pool.count, 1))
+        _ = self.pool.initialize(from: pool)
+        maxExpansion = 2 + longest[0] * longest[1]
 
         var ccc: [(lo: UInt32, hi: UInt32, value: UInt8)] = []
         for entry in UnicodeTables.combiningClasses.split(separator: ",") {
@@ -96,8 +103,16 @@ final class CharacterClasses: Sendable {
                 blocks.append(contentsOf: block)
             }
         }
-        blockIndex = index
-        self.blocks = blocks
+        blockIndex = UnsafeMutableBufferPointer.allocate(capacity: index.count)
+        _ = blockIndex.initialize(from: index)
+        self.blocks = UnsafeMutableBufferPointer.allocate(capacity: blocks.count)
+        _ = self.blocks.initialize(from: blocks)
+    }
+
+    deinit {
+        blockIndex.deallocate()
+        blocks.deallocate()
+        pool.deallocate()
     }
 
     /// The CJK ideograph ranges BertNormalizer surrounds with spaces (as in the Rust `tokenizers` crate).
@@ -124,15 +139,15 @@ final class CharacterClasses: Sendable {
             if s % 28 != 0 { body(0x11A7 + s % 28) }
             return
         }
-        guard let (start, count) = decomposition[c] else { body(c); return }
+        guard let (start, count) = decomposition.lookup(c) else { body(c); return }
         for k in Int(start)..<Int(start + count) { body(pool[k]) }
     }
 
     /// Appends the lowercase form of `c` (Rust `char::to_lowercase`, possibly several scalars).
     @inline(__always)
-    func appendLowercase(of c: UInt32, to out: inout [UInt32]) {
+    func appendLowercase(of c: UInt32, to out: inout ScalarWriter) {
         if c >= 0x41 && c <= 0x5A { out.append(c + 32); return }
-        guard let (start, count) = lower[c] else { out.append(c); return }
+        guard let (start, count) = lower.lookup(c) else { out.append(c); return }
         for k in Int(start)..<Int(start + count) { out.append(pool[k]) }
     }
 
@@ -156,5 +171,64 @@ final class CharacterClasses: Sendable {
 
     private static func parseRanges(_ spec: String) -> [(UInt32, UInt32)] {
         spec.split(separator: ",").compactMap { parseRange($0) }
+    }
+}
+
+/// Open-addressing map from a scalar to a (start, count) slice of the shared pool; raw storage, no ARC.
+final class ScalarMap: @unchecked Sendable {
+    private let keys: UnsafeMutableBufferPointer<UInt32>     // UInt32.max = empty
+    private let values: UnsafeMutableBufferPointer<UInt64>   // start << 32 | count
+    private let shift: UInt32
+
+    init(_ entries: [(UInt32, Int32, Int32)]) {
+        var capacity = 16
+        while capacity < entries.count * 3 { capacity <<= 1 }
+        keys = UnsafeMutableBufferPointer.allocate(capacity: capacity)
+        keys.initialize(repeating: UInt32.max)
+        values = UnsafeMutableBufferPointer.allocate(capacity: capacity)
+        values.initialize(repeating: 0)
+        shift = UInt32(32 - capacity.trailingZeroBitCount)
+        for (cp, start, count) in entries {
+            var i = slot(cp)
+            while keys[i] != UInt32.max && keys[i] != cp { i = (i + 1) & (capacity - 1) }
+            keys[i] = cp
+            values[i] = UInt64(UInt32(bitPattern: start)) << 32 | UInt64(UInt32(bitPattern: count))
+        }
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always)
+    private func slot(_ c: UInt32) -> Int { Int((c &* 0x9E37_79B1) >> shift) }
+
+    /// The pool slice for `c`, or nil.
+    @inline(__always)
+    func lookup(_ c: UInt32) -> (start: Int32, count: Int32)? {
+        let mask = keys.count - 1
+        var i = slot(c)
+        while true {
+            let k = keys[i]
+            if k == c {
+                let v = values[i]
+                return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
+            }
+            if k == UInt32.max { return nil }
+            i = (i + 1) & mask
+        }
+    }
+}
+
+/// Appends scalars to caller-provided storage sized for the worst-case expansion (see `maxExpansion`).
+struct ScalarWriter {
+    let base: UnsafeMutablePointer<UInt32>
+    var count = 0
+
+    @inline(__always)
+    mutating func append(_ c: UInt32) {
+        base[count] = c
+        count += 1
     }
 }
