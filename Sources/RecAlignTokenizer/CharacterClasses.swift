@@ -88,19 +88,23 @@ final class CharacterClasses: @unchecked Sendable {
         }
         cccRanges = ccc
 
-        // Compress into deduplicated 256-entry blocks.
+        // Compress into 256-entry blocks: uniform blocks are shared per value, mixed blocks stored as-is.
         var index = [UInt16](repeating: 0, count: 0x110000 >> 8)
         var blocks: [UInt16] = []
-        var seen: [[UInt16]: UInt16] = [:]
-        for b in 0..<(0x110000 >> 8) {
-            let block = Array(full[(b << 8)..<((b + 1) << 8)])
-            if let existing = seen[block] {
-                index[b] = existing
-            } else {
+        var uniform: [UInt16: UInt16] = [:]
+        full.withUnsafeBufferPointer { f in
+            for b in 0..<(0x110000 >> 8) {
+                let first = f[b << 8]
+                var same = true
+                for k in (b << 8)..<((b + 1) << 8) where f[k] != first { same = false; break }
+                if same, let existing = uniform[first] {
+                    index[b] = existing
+                    continue
+                }
                 let n = UInt16(blocks.count >> 8)
-                seen[block] = n
+                if same { uniform[first] = n }
                 index[b] = n
-                blocks.append(contentsOf: block)
+                blocks.append(contentsOf: f[(b << 8)..<((b + 1) << 8)])
             }
         }
         blockIndex = UnsafeMutableBufferPointer.allocate(capacity: index.count)

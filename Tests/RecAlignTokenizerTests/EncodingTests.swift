@@ -2,7 +2,7 @@
 
 import Foundation
 import Testing
-@testable import RecAlignTokenizer
+import RecAlignTokenizer
 
 @Suite struct EncodingTests {
     let tok: BertTokenizer = try! BertTokenizer(vocabulary: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "c", "d"])

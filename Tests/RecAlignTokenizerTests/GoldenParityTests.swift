@@ -2,7 +2,7 @@
 
 import Foundation
 import Testing
-@testable import RecAlignTokenizer
+import RecAlignTokenizer
 
 @Suite struct GoldenParityTests {
     @Test func tokenizerJSONMatchesHuggingFaceOnEveryCase() throws {

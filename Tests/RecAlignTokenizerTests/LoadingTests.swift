@@ -2,7 +2,7 @@
 
 import Foundation
 import Testing
-@testable import RecAlignTokenizer
+import RecAlignTokenizer
 
 @Suite struct LoadingTests {
     /// A tiny hand-made tokenizer.json (cased, accents stripped, no CJK spacing, prefix "@@", 6 chars max).
