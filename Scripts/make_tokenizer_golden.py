@@ -275,6 +275,45 @@ def write_cases(model):
             os.replace(tmp, dst)
     print("cases: %d -> %s" % (len(cases), FIXTURES))
 
+    fuzz = [{"text": t, "ids": tok.encode(t).ids} for t in fuzz_texts(tok)]
+    atomic_write(os.path.join(FIXTURES, "fuzz.json"),
+                 json.dumps({"tokenizers_version": tokenizers.__version__, "cases": fuzz}, ensure_ascii=False,
+                            separators=(",", ":")) + "\n")
+    print("fuzz: %d -> %s" % (len(fuzz), FIXTURES))
+
+
+def fuzz_texts(tok):
+    """1000 seeded random texts: vocabulary words with random case, accents and separators, and random code
+    points from the whole Unicode range (planes 0-3, 14-16), to cover the character tables broadly."""
+    rng = random.Random(20240601)
+    vocab = sorted(w for w in tok.get_vocab() if not w.startswith("["))
+    marks = [chr(c) for c in range(0x300, 0x370)]
+    seps = [" ", "  ", "\t", "\n", "-", ".", ",", "'", "(", ")", "|", "/", ":", "\u3000", "\u00a0", ""]
+    out = []
+    for k in range(1000):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            r = rng.random()
+            if r < 0.55:
+                w = rng.choice(vocab).replace("##", "")
+                if rng.random() < 0.3:
+                    w = w.upper() if rng.random() < 0.5 else w.capitalize()
+                if rng.random() < 0.2:
+                    i = rng.randint(0, len(w))
+                    w = w[:i] + rng.choice(marks) + w[i:]
+                parts.append(w)
+            elif r < 0.8:
+                plane = rng.choice([0, 0, 0, 0, 1, 2, 3, 14, 15, 16])
+                c = rng.randint(plane << 16, (plane << 16) | 0xFFFF)
+                if 0xD800 <= c <= 0xDFFF:
+                    c = 0x20
+                parts.append(chr(c))
+            else:
+                parts.append(chr(rng.randint(0x20, 0x7E)))
+            parts.append(rng.choice(seps))
+        out.append("".join(parts))
+    return out
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

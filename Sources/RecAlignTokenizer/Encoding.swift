@@ -9,6 +9,7 @@ public struct Encoding: Sendable, Equatable {
     /// Length including `[CLS]` and `[SEP]` had nothing been cut (equals `ids.count` when not truncated).
     public var fullLength: Int
 
+    /// Wraps already-computed ids (see `BertTokenizer.encode(_:maxLength:)`).
     public init(ids: [Int32], truncated: Bool, fullLength: Int) {
         self.ids = ids
         self.truncated = truncated

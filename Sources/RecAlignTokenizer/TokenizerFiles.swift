@@ -21,9 +21,13 @@ public struct WordPieceOptions: Sendable, Equatable {
 
 /// Names of the special tokens used to frame and pad sequences.
 public struct SpecialTokenNames: Sendable, Equatable {
+    /// Sequence start.
     public var cls: String
+    /// Sequence end.
     public var sep: String
+    /// Padding (id 0 when absent from the vocabulary).
     public var pad: String
+    /// Masking token, if any (only used to split it out of raw text).
     public var mask: String?
 
     /// BERT defaults: `[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`.

@@ -14,14 +14,15 @@ enum Fixtures {
         let tokens: [String]
     }
 
-    /// The golden cases (text, ids with special tokens, tokens) from Hugging Face `tokenizers`.
-    static func cases() throws -> [Case] {
-        let data = try Data(contentsOf: folder.appendingPathComponent("cases.json"))
+    /// Golden cases (text, ids with special tokens, tokens when recorded) from Hugging Face `tokenizers`:
+    /// `cases.json` (hand-picked) or `fuzz.json` (seeded random texts, ids only).
+    static func cases(_ name: String = "cases.json") throws -> [Case] {
+        let data = try Data(contentsOf: folder.appendingPathComponent(name))
         let root = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         return (root["cases"] as! [[String: Any]]).map { c in
             Case(text: c["text"] as! String,
                  ids: (c["ids"] as! [Any]).map { Int32(($0 as! NSNumber).intValue) },
-                 tokens: c["tokens"] as! [String])
+                 tokens: c["tokens"] as? [String] ?? [])
         }
     }
 

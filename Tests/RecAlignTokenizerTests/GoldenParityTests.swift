@@ -22,6 +22,24 @@ import RecAlignTokenizer
         #expect(mismatches == 0)
     }
 
+    @Test func randomTextsMatchHuggingFace() throws {
+        let json = try Fixtures.jsonTokenizer()
+        let vocab = try Fixtures.vocabTokenizer()
+        let cases = try Fixtures.cases("fuzz.json")
+        #expect(cases.count == 1000)
+        var mismatches = 0
+        for c in cases {
+            let got = json.encode(c.text, maxLength: nil).ids
+            if got != c.ids {
+                mismatches += 1
+                Issue.record("text \(c.text.unicodeScalars.map { String($0.value, radix: 16) }): got \(got) want \(c.ids)")
+            }
+            #expect(vocab.encode(c.text, maxLength: nil).ids == c.ids)
+            #expect(json.countTokens(c.text) == c.ids.count - 2)
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func vocabTxtPathGivesIdenticalIds() throws {
         let json = try Fixtures.jsonTokenizer()
         let vocab = try Fixtures.vocabTokenizer()
