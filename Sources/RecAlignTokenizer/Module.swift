@@ -1,1 +1,0 @@
-// RecAlignTokenizer: placeholder so the target builds; replaced by real sources.
