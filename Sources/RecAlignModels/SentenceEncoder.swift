@@ -1,0 +1,101 @@
+// SentenceEncoder: text -> embedding matrix, the sentence-transformers pipeline (tokenize, BERT, pool, normalise).
+import Foundation
+import RecAlignNN
+import RecAlignFormats
+import RecAlignTokenizer
+
+/// Embeddings of a list of texts, row i for text i.
+public struct EmbeddingMatrix: Sendable {
+    public var values: [Float]
+    public var rows: Int
+    public var dim: Int
+    /// How many texts were longer than the max length and cut (never silent).
+    public var truncated: Int
+    public init(values: [Float], rows: Int, dim: Int, truncated: Int) {
+        self.values = values; self.rows = rows; self.dim = dim; self.truncated = truncated
+    }
+    public func row(_ i: Int) -> ArraySlice<Float> { values[(i * dim)..<((i + 1) * dim)] }
+}
+
+/// A loaded sentence-transformers model: tokenizer + BERT + pooling (+ normalisation).
+public final class SentenceEncoder: @unchecked Sendable {
+    public let folder: SentenceTransformerFolder
+    public let tokenizer: BertTokenizer
+    public let model: BertModel
+    public var pooling: SentencePooling
+    /// Max tokens per text including [CLS] / [SEP] (sentence_bert_config.json unless overridden).
+    public var maxLength: Int
+    /// Trainable inputs of prompt methods (soft prompt, prefixes), empty for a plain encoder.
+    public var prompts = PromptInputs()
+
+    /// Loads an HF / sentence-transformers folder. `maxLength` overrides `max_seq_length`.
+    public init(path: String, maxLength: Int? = nil) throws {
+        folder = try SentenceTransformerFolder.load(path)
+        tokenizer = try BertTokenizer(folder: URL(fileURLWithPath: folder.transformerPath))
+        model = BertModel(config: folder.config)
+        guard let weights = folder.weightsPath else {
+            throw FormatError(.cannotRead, file: folder.transformerPath, field: "model.safetensors",
+                              "no model.safetensors in the model folder")
+        }
+        try BertWeights.load(model, from: SafeTensorsFile(path: weights))
+        model.freeze()
+        pooling = SentencePooling(config: folder.pooling, normalize: folder.normalize)
+        self.maxLength = min(maxLength ?? folder.maxSeqLength, folder.config.maxPositionEmbeddings)
+    }
+
+    /// Output width.
+    public var dimension: Int { folder.pooling.outputDimension }
+
+    /// Token ids of each text (with [CLS] / [SEP], cut to `maxLength` minus the soft prompt's length).
+    public func tokenize(_ texts: [String]) -> (ids: [[Int32]], truncated: Int) {
+        let limit = maxLength - prompts.promptLength
+        var truncated = 0
+        let ids = texts.map { t -> [Int32] in
+            let e = tokenizer.encode(t, maxLength: limit)
+            if e.truncated { truncated += 1 }
+            return e.ids
+        }
+        return (ids, truncated)
+    }
+
+    /// Pads a group of token-id lists into one batch (pad id 0 for BERT, mask 0 on padding).
+    public static func pad(_ group: [[Int32]], padID: Int32) -> TokenBatch {
+        let t = group.map(\.count).max() ?? 0
+        var ids = [Int32](repeating: padID, count: group.count * t), mask = [Float](repeating: 0, count: group.count * t)
+        for (i, g) in group.enumerated() {
+            for (j, id) in g.enumerated() { ids[i * t + j] = id; mask[i * t + j] = 1 }
+        }
+        return TokenBatch(ids: ids, mask: mask, batch: group.count, length: t)
+    }
+
+    /// Embeddings of one padded batch with autograd (training) or without (inference): [B, dim].
+    public func embed(_ batch: TokenBatch, rng: inout SeededRNG) -> Tensor {
+        let (h, m) = model(batch, prompts: prompts, rng: &rng)
+        return pooling(h, mask: m)
+    }
+
+    /// Encodes `texts` in inference mode with length bucketing: texts are sorted by token count and each
+    /// batch is padded to its own longest text. `progress(done, total)` is called after each batch.
+    public func encode(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
+        let (ids, truncated) = tokenize(texts)
+        let order = ids.indices.sorted { ids[$0].count > ids[$1].count || (ids[$0].count == ids[$1].count && $0 < $1) }
+        let dim = dimension
+        var out = [Float](repeating: 0, count: texts.count * dim)
+        var rng = SeededRNG(seed: 0)
+        let wasTraining = model.training
+        model.train(false)
+        defer { model.train(wasTraining) }
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let idx = Array(order[start..<min(order.count, start + batchSize)])
+            let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
+            let emb = Autograd.noGrad { embed(batch, rng: &rng) }
+            for (k, i) in idx.enumerated() {
+                out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }
+            }
+            done += idx.count
+            progress?(done, texts.count)
+        }
+        return EmbeddingMatrix(values: out, rows: texts.count, dim: dim, truncated: truncated)
+    }
+}

@@ -1,0 +1,86 @@
+// BenchEncodeCommand: `recalign bench-encode` — encoder throughput and bare sgemm in one run, as JSON for Scripts/bench_encode.py.
+import ArgumentParser
+import Foundation
+import CBLAS
+import RecAlignNN
+import RecAlignModels
+
+struct BenchEncode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-encode",
+        abstract: "Encoder throughput at fixed lengths, ml-100k titles end to end, and bare sgemm (JSON on the last line).")
+
+    @Option(help: "Model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
+    @Option(help: "Batch size.") var batch: Int = 32
+    @Option(help: "Comma-separated sequence lengths.") var lengths: String = "32,128"
+    @Option(help: "RecBole ml-100k folder for the titles run (skipped when absent).") var titles: String?
+    @Option(help: "Repetitions (best is kept).") var reps: Int = 5
+
+    func run() throws {
+        let encoder = try SentenceEncoder(path: model)
+        let cfg = encoder.folder.config
+        var rng = SeededRNG(seed: 1)
+        var perLength: [String: Double] = [:]
+        var gflops128 = 0.0
+        for t in lengths.split(separator: ",").compactMap({ Int($0) }) {
+            var ids = [Int32](repeating: 0, count: batch * t)
+            for i in 0..<ids.count { ids[i] = Int32(1000 + Int(rng.next() % 28000)) }
+            for b in 0..<batch { ids[b * t] = encoder.tokenizer.clsID; ids[b * t + t - 1] = encoder.tokenizer.sepID }
+            let tb = TokenBatch(ids: ids, mask: [Float](repeating: 1, count: batch * t), batch: batch, length: t)
+            var best = Double.infinity
+            _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
+            for _ in 0..<reps {
+                let t0 = Date()
+                _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
+                best = min(best, Date().timeIntervalSince(t0))
+            }
+            perLength[String(t)] = Double(batch) / best
+            let n = Double(batch * t), h = Double(cfg.hiddenSize), f = Double(cfg.intermediateSize), l = Double(cfg.numHiddenLayers)
+            let flops = 2 * n * (4 * h * h + 2 * h * f) * l + 2 * 2 * Double(batch) * Double(t * t) * h * l
+            if t == 128 { gflops128 = flops / best / 1e9 }
+            note(String(format: "length %d: %.1f sentences/s (%.1f GFLOP/s)", t, Double(batch) / best, flops / best / 1e9))
+        }
+        // Bare sgemm on the FFN shape, same run.
+        let m = 2048, k = 384, n = 1536
+        let a = Tensor.uniform([m, k], -1, 1, rng: &rng), w = Tensor.uniform([n, k], -1, 1, rng: &rng), c = Tensor(zeros: [m, n])
+        var bestG = Double.infinity
+        for _ in 0..<max(reps, 5) {
+            let t0 = Date()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a.data, Int32(k), w.data, Int32(k), 0, c.data, Int32(n))
+            bestG = min(bestG, Date().timeIntervalSince(t0))
+        }
+        let sgemm = 2.0 * Double(m * n * k) / bestG / 1e9
+        var titlesSeconds: Double? = nil
+        if let titles {
+            let itemFile = (titles as NSString).appendingPathComponent("ml-100k.item")
+            if let texts = try? BenchEncode.ml100kTitles(itemFile) {
+                var best = Double.infinity
+                for _ in 0..<min(reps, 3) {
+                    let t0 = Date()
+                    _ = encoder.encode(texts, batchSize: 32)
+                    best = min(best, Date().timeIntervalSince(t0))
+                }
+                titlesSeconds = best
+                note(String(format: "ml-100k titles: %d texts in %.2f s", texts.count, best))
+            }
+        }
+        var obj: [String: Any] = ["sentences_per_s": perLength, "gflops_128": gflops128, "sgemm_gflops": sgemm,
+                                  "peak_rss_mb": peakRSSMegabytes()]
+        if let titlesSeconds { obj["titles_seconds"] = titlesSeconds }
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+        print(String(data: data, encoding: .utf8)!)
+    }
+
+    /// Item texts "{title} ({year}) {genres}" of a RecBole ml-100k.item file (PROTOCOL.md section 5).
+    static func ml100kTitles(_ path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var out: [String] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 4 else { continue }
+            let parts = [f[1], f[2].isEmpty ? "" : "(\(f[2]))", f[3]].filter { !$0.isEmpty }
+            out.append(parts.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        }
+        return out
+    }
+}

@@ -1,0 +1,66 @@
+// EncodeCommand: `recalign encode` — texts in, an embedding matrix (.npy / .fvecs / .safetensors) plus ids out.
+import ArgumentParser
+import Foundation
+import RecAlignFormats
+import RecAlignModels
+
+/// Output formats of an embedding matrix.
+enum MatrixFormat: String, ExpressibleByArgument, CaseIterable {
+    case npy, fvecs, safetensors
+}
+
+/// Writes rows x dim floats in `format` (atomically) to `path`.
+func writeMatrix(_ values: [Float], rows: Int, dim: Int, format: MatrixFormat, to path: String) throws {
+    switch format {
+    case .npy: try NpyFile.write(floats: values, shape: [rows, dim], to: path)
+    case .fvecs: try VecsFile.writeFvecs(values, rows: rows, dim: dim, to: path)
+    case .safetensors:
+        var w = SafeTensorsWriter()
+        try w.add("embeddings", shape: [rows, dim], floats: values)
+        try w.write(to: path)
+    }
+}
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode texts (one per line) into sentence embeddings.",
+        discussion: "Writes the matrix (row i = line i) and an ids file next to it (<output>.ids, one id per line: the line's first tab-separated field with --tsv, else its 0-based line number).")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Text file, one text per line (UTF-8).")
+    var input: String
+
+    @Flag(help: "Input lines are 'id<TAB>text'.")
+    var tsv = false
+
+    @Option(help: "Output file (.npy, .fvecs or .safetensors).")
+    var output: String
+
+    @Option(help: "Output format: npy, fvecs, safetensors (default: from the output's extension).")
+    var format: MatrixFormat?
+
+    func run() throws {
+        guard let raw = FileManager.default.contents(atPath: input), let text = String(data: raw, encoding: .utf8) else {
+            throw ValidationError("cannot read '\(input)' as UTF-8 text")
+        }
+        var lines = text.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        var ids: [String] = [], texts: [String] = []
+        for (i, line) in lines.enumerated() {
+            if tsv {
+                guard let tab = line.firstIndex(of: "\t") else { throw ValidationError("\(input):\(i + 1): expected 'id<TAB>text'") }
+                ids.append(String(line[..<tab])); texts.append(String(line[line.index(after: tab)...]))
+            } else {
+                ids.append(String(i)); texts.append(line)
+            }
+        }
+        let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
+        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let bar = ProgressBar("encode", total: texts.count, unit: "texts")
+        let m = encoder.encode(texts, batchSize: modelOptions.batchSize) { done, _ in bar.update(done) }
+        try writeMatrix(m.values, rows: m.rows, dim: m.dim, format: fmt, to: output)
+        try IdsFile.write(ids, to: output + ".ids")
+        note("wrote \(m.rows) x \(m.dim) to \(output) (\(fmt.rawValue)) and \(output).ids; \(m.truncated) of \(m.rows) texts were longer than \(encoder.maxLength) tokens and were cut")
+    }
+}
