@@ -1,0 +1,73 @@
+// ML100KTests: the PROTOCOL's ml-100k figures; run only when corpora/ml-100k holds the RecBole files.
+import Foundation
+import Testing
+@testable import RecAlignData
+
+@Suite(.enabled(if: Fixtures.hasML100K, "needs corpora/ml-100k/ml-100k.inter (corpora/fetch_ml100k.sh)"))
+struct ML100KTests {
+    /// Loaded once for the whole suite.
+    static let loaded = Result { () throws -> (Dataset, Split) in
+        let d = try RecBoleLoader.load(folder: Fixtures.ml100k, name: "ml-100k")
+        return (d, try Split(dataset: d))
+    }
+    let dataset: Dataset
+    let split: Split
+
+    init() throws { (dataset, split) = try ML100KTests.loaded.get() }
+
+    @Test func corpusAndWarmSplit() {
+        #expect(dataset.userCount == 943)
+        #expect(dataset.itemCount == 1682)
+        #expect(dataset.interactions.count == 100_000)
+        #expect(dataset.report.duplicatesDropped == 0 && dataset.report.usersDropped == 0)
+        #expect(split.train.count == 98_114)
+        #expect(split.valid.count == 943 && split.test.count == 943)
+    }
+
+    @Test func coldSplit() {
+        #expect(split.cold.coldItems.count == 252)
+        #expect(Array(split.cold.coldItems.prefix(10)) == [3, 16, 20, 25, 38, 45, 47, 49, 57, 68])
+        #expect(split.cold.train.count == 84_482)
+        #expect(split.cold.testUsers.count == 121)
+        #expect(split.cold.validUsers.count == 112)
+    }
+
+    @Test func trainingPairs() {
+        #expect(TrainingPairs(sequences: split.train).count == 97_171)
+    }
+
+    @Test func allTrainingPairTextsRespectTheLength() {
+        let b = UserTextBuilder(itemTexts: ItemTextTemplate.ml100k.itemTexts(dataset), maxLength: 128, tokenCount: wordCount)
+        let pairs = TrainingPairs(sequences: split.train)
+        let clock = ContinuousClock()
+        var totalChars = 0, fit = 0, kept = 0
+        let elapsed = clock.measure {
+            for p in pairs.pairs {
+                let t = b.text(pairs.history(p))
+                totalChars += t.text.utf8.count
+                kept += t.itemCount
+                if t.tokenCount <= 128 || t.itemCount == 1 { fit += 1 }
+                if t.itemCount > min(20, Int(p.position)) { fit -= 1 }
+            }
+        }
+        print("ml-100k: built \(pairs.count) user texts (fake word counter) in \(elapsed); mean items \(Double(kept) / Double(pairs.count))")
+        #expect(fit == pairs.count)
+        #expect(totalChars > 0)
+    }
+
+    @Test func itemTexts() {
+        let texts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
+        #expect(texts[0] == "Toy Story (1995) Animation Children's Comedy")
+        #expect(texts[dataset.itemIds.firstIndex(of: "267")!] == "unkonwn (unkonwn) unknown")
+    }
+
+    @Test func splitFilesRoundTrip() throws {
+        let texts = ItemTextTemplate.ml100k.itemTexts(dataset)
+        let dir = try Fixtures.tempDir()
+        try SplitFiles.write(split, itemTexts: texts, to: dir)
+        let back = try SplitFiles.read(from: dir)
+        #expect(back.split == split)
+        #expect(back.itemTexts == texts)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
