@@ -9,6 +9,9 @@ public struct UserText: Equatable, Sendable {
     public var itemCount: Int
     /// Its length in tokens with [CLS] and [SEP]: 2 + sum(tokens(item)) + (k - 1); 2 when empty.
     public var tokenCount: Int
+    public init(text: String, itemCount: Int, tokenCount: Int) {
+        self.text = text; self.itemCount = itemCount; self.tokenCount = tokenCount
+    }
 }
 
 /// Builds user texts (PROTOCOL section 5). Item token counts are computed once at init with the injected

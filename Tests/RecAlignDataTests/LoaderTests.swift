@@ -1,7 +1,7 @@
 // LoaderTests: RecBole / MovieLens / JSONL loaders on hand-made fixtures, cleaning rules and bad lines.
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 @Test func idOrderIsNumericForIntegerIdsElseString() {
     #expect(IdOrder.sorted(["10", "9", "2", "9"]) == ["2", "9", "10"])
@@ -54,13 +54,18 @@ import Testing
     #expect(d.itemIds == ["1", "5", "6", "7", "8"])
 }
 
-@Test func refusalListsOnlyTheFirstFiveErrors() {
-    var c = LineErrorCollector()
-    for i in 1...7 { c.add("f.inter", i, "bad") }
-    #expect(throws: DataError.badLines(first: (1...5).map { LineError(path: "f.inter", line: $0, reason: "bad") }, count: 7)) {
-        try c.check(skipBadLines: false)
+@Test func refusalListsOnlyTheFirstFiveErrors() throws {
+    let dir = try Fixtures.tempDir()
+    var text = "user_id:token\titem_id:token\ttimestamp:float\n"
+    for i in 1...7 { text += "1\t\(i)\tt\(i)\n" }
+    try text.write(toFile: dir + "/seven.inter", atomically: true, encoding: .utf8)
+    let reasons = (1...7).map { LineError(path: dir + "/seven.inter", line: $0 + 1, reason: "timestamp 't\($0)' is not a number") }
+    #expect(throws: DataError.badLines(first: Array(reasons.prefix(5)), count: 7)) {
+        try RecBoleLoader.load(folder: dir, name: "seven")
     }
-    #expect("\(DataError.badLines(first: [], count: 7))".contains("7 malformed lines"))
+    let message = "\(DataError.badLines(first: Array(reasons.prefix(5)), count: 7))"
+    #expect(message.contains("7 malformed lines"))
+    #expect(message.contains("... and 2 more"))
 }
 
 @Test func badHeaderIsRefused() throws {

@@ -1,7 +1,7 @@
 // ML100KTests: the PROTOCOL's ml-100k figures; run only when corpora/ml-100k holds the RecBole files.
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 @Suite(.enabled(if: Fixtures.hasML100K, "needs corpora/ml-100k/ml-100k.inter (corpora/fetch_ml100k.sh)"))
 struct ML100KTests {

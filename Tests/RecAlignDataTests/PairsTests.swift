@@ -1,7 +1,7 @@
 // PairsTests: training pairs (count, lazy texts, subsample) and duplicate-free seeded batches.
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 @Test func pairsCoverEveryPrefixOfTheTrainSequences() throws {
     let s = try handSplit()

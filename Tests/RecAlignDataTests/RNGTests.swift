@@ -1,6 +1,6 @@
 // RNGTests: SplitMix64 against the protocol's published outputs, state save / restore, shuffles.
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 @Test func splitMixFirstOutputsFromState42() {
     var r = SplitMix64(seed: 42)

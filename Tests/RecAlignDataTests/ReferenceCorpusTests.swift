@@ -1,7 +1,7 @@
 // ReferenceCorpusTests: ml-tiny against the independent Python reference (corpora/fixtures/protocol_reference.py).
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 /// Output of `python3 corpora/fixtures/protocol_reference.py corpora/fixtures/ml-tiny ml-tiny 30`.
 func mlTinyReference() throws -> [String: Any] {

@@ -1,7 +1,7 @@
 // SplitTests: leave-one-out with timestamp ties, the cold split, visible history and exclusions (hand-computed).
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 /// hand: users 2, 9, 10 (rows 0-2); items 3, 5, 6, 20, 45, 100 (rows 0-5).
 func handSplit() throws -> Split { try Split(dataset: try RecBoleLoader.load(folder: Fixtures.path("hand"))) }

@@ -1,6 +1,6 @@
 // TestSupport: fixture paths (built from #filePath), the repo root, and a fake token counter for the tests.
 import Foundation
-@testable import RecAlignData
+import RecAlignData
 
 enum Fixtures {
     static let testsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,7 +1,7 @@
 // TextTests: item text template and user-text truncation with a fake token counter (hand-computed).
 import Foundation
 import Testing
-@testable import RecAlignData
+import RecAlignData
 
 @Test func itemTextTemplateCollapsesAndOmits() throws {
     let d = try RecBoleLoader.load(folder: Fixtures.path("hand"))
