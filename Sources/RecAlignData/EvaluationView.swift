@@ -43,4 +43,9 @@ extension Split {
         s.remove(target(user: u, stage: stage).itemRow)
         return s.sorted()
     }
+
+    /// `exclusions(user:stage:)` as a set of Int rows (the form `RankMetrics.rank` takes).
+    public func exclusionSet(user u: Int, stage: EvalStage) -> Set<Int> {
+        Set(exclusions(user: u, stage: stage).map(Int.init))
+    }
 }

@@ -13,9 +13,10 @@ struct TextLines {
 
     init(path: String, encoding: TextEncoding = .utf8) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard var data = FileManager.default.contents(atPath: path) else {
             throw DataError.unreadable(path: path, reason: "no such file or not readable")
         }
+        if encoding == .utf8 && data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         if encoding == .utf8 && String(data: data, encoding: .utf8) == nil {
             throw DataError.unreadable(path: path, reason: "not valid UTF-8")
         }

@@ -68,6 +68,17 @@ import RecAlignData
     #expect(message.contains("... and 2 more"))
 }
 
+@Test func byteOrderMarkAndCRLFAreAccepted() throws {
+    let dir = try Fixtures.tempDir()
+    var text = "\u{FEFF}user_id:token\titem_id:token\ttimestamp:float\r\n"
+    for i in 1...5 { text += "u\t\(i)\t\(10 - i)\r\n" }
+    try text.write(toFile: dir + "/crlf.inter", atomically: true, encoding: .utf8)
+    let d = try RecBoleLoader.load(folder: dir)
+    #expect(d.name == "crlf")
+    #expect(d.itemIds == ["1", "2", "3", "4", "5"])
+    #expect(d.interactions.map(\.itemRow) == [4, 3, 2, 1, 0])
+}
+
 @Test func badHeaderIsRefused() throws {
     let dir = try Fixtures.tempDir()
     try "user_id\titem_id:token\n1\t2\n".write(toFile: dir + "/x.inter", atomically: true, encoding: .utf8)

@@ -7,8 +7,13 @@ import RecAlignData
 struct ML100KTests {
     /// Loaded once for the whole suite.
     static let loaded = Result { () throws -> (Dataset, Split) in
-        let d = try RecBoleLoader.load(folder: Fixtures.ml100k, name: "ml-100k")
-        return (d, try Split(dataset: d))
+        let clock = ContinuousClock()
+        var d: Dataset?
+        let tLoad = try clock.measure { d = try RecBoleLoader.load(folder: Fixtures.ml100k, name: "ml-100k") }
+        var s: Split?
+        let tSplit = try clock.measure { s = try Split(dataset: d!) }
+        print("ml-100k: load \(tLoad), split \(tSplit)")
+        return (d!, s!)
     }
     let dataset: Dataset
     let split: Split

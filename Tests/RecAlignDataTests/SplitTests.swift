@@ -57,6 +57,7 @@ func handSplit() throws -> Split { try Split(dataset: try RecBoleLoader.load(fol
     #expect(s.exclusions(user: 0, stage: .valid) == [1, 2, 4, 5])
     #expect(s.exclusions(user: 0, stage: .test) == [0, 1, 2, 4, 5])
     #expect(s.exclusions(user: 1, stage: .test) == [0, 1, 3, 4])
+    #expect(s.exclusionSet(user: 1, stage: .test) == [0, 1, 3, 4])
     #expect(s.target(user: 1, stage: .test) == HeldOut(itemRow: 5, timestamp: 300))
 }
 
