@@ -32,7 +32,7 @@ public enum MovieLensLoader {
         var raw = RawCorpus(name: (folder as NSString).lastPathComponent)
         let dataPath = dir.appendingPathComponent("u.data")
         for line in try TextLines(path: dataPath).lines {
-            let f = line.text.split(separator: "\t", omittingEmptySubsequences: false)
+            let f = splitFields(line.text, 0x09)
             guard f.count == 4 else {
                 raw.errors.add(dataPath, line.number, "expected 4 tab-separated fields (user, item, rating, timestamp), found \(f.count)")
                 continue
@@ -51,7 +51,7 @@ public enum MovieLensLoader {
             raw.itemFieldNames = ["movie_title", "release_year", "class"]
             let expected = 5 + genres.count
             for line in try TextLines(path: itemPath, encoding: .latin1).lines {
-                let f = line.text.split(separator: "|", omittingEmptySubsequences: false)
+                let f = splitFields(line.text, 0x7C)
                 guard f.count == expected else {
                     raw.errors.add(itemPath, line.number, "expected \(expected) '|'-separated fields, found \(f.count)")
                     continue
@@ -78,7 +78,7 @@ public enum MovieLensLoader {
             let names = ["age", "gender", "occupation", "zip_code"]
             raw.userFieldNames = names
             for line in try TextLines(path: userPath, encoding: .latin1).lines {
-                let f = line.text.split(separator: "|", omittingEmptySubsequences: false)
+                let f = splitFields(line.text, 0x7C)
                 guard f.count == 5 else {
                     raw.errors.add(userPath, line.number, "expected 5 '|'-separated fields, found \(f.count)"); continue
                 }

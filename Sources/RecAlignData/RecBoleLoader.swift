@@ -12,7 +12,7 @@ public struct AtomicColumn: Equatable, Sendable {
 public enum RecBoleLoader {
     /// Parses a typed header line; throws `DataError.badHeader` naming the column at fault.
     public static func parseHeader(_ line: Substring, path: String) throws -> [AtomicColumn] {
-        try line.split(separator: "\t", omittingEmptySubsequences: false).enumerated().map { i, col in
+        try splitFields(line, 0x09).enumerated().map { i, col in
             guard let colon = col.lastIndex(of: ":") else {
                 throw DataError.badHeader(path: path, reason: "column \(i + 1) '\(col)' has no ':type'")
             }
@@ -49,7 +49,7 @@ public enum RecBoleLoader {
         let t = cols.firstIndex(where: { $0.name == "timestamp" })
         raw.records.reserveCapacity(inter.lines.count)
         for (k, line) in inter.lines.dropFirst().enumerated() {
-            let f = line.text.split(separator: "\t", omittingEmptySubsequences: false)
+            let f = splitFields(line.text, 0x09)
             guard f.count == cols.count else {
                 raw.errors.add(interPath, line.number, "expected \(cols.count) tab-separated fields, found \(f.count)")
                 continue
@@ -105,7 +105,7 @@ public enum RecBoleLoader {
         let names = cols.enumerated().filter { $0.offset != k }.map { $0.element.name }
         var records: [String: [String: String]] = [:]
         for line in file.lines.dropFirst() {
-            let f = line.text.split(separator: "\t", omittingEmptySubsequences: false)
+            let f = splitFields(line.text, 0x09)
             guard f.count == cols.count else {
                 errors.add(path, line.number, "expected \(cols.count) tab-separated fields, found \(f.count)")
                 continue

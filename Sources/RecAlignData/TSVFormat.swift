@@ -18,14 +18,14 @@ enum TSVFormat {
     static func read(_ path: String, header: [String]) throws -> [(number: Int, fields: [Substring])] {
         let file = try TextLines(path: path)
         guard let first = file.lines.first else { throw DataError.badHeader(path: path, reason: "empty file") }
-        let got = first.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let got = splitFields(first.text, 0x09).map(String.init)
         guard got == header else {
             throw DataError.badHeader(path: path, reason: "expected '\(header.joined(separator: "\\t"))', found '\(first.text)'")
         }
         var out: [(number: Int, fields: [Substring])] = []
         out.reserveCapacity(file.lines.count)
         for line in file.lines.dropFirst() {
-            let f = line.text.split(separator: "\t", omittingEmptySubsequences: false)
+            let f = splitFields(line.text, 0x09)
             guard f.count == header.count || (header.last == "text" && f.count == header.count - 1) else {
                 throw DataError.badLines(first: [LineError(path: path, line: line.number,
                     reason: "expected \(header.count) tab-separated fields, found \(f.count)")], count: 1)

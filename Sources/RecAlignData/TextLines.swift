@@ -54,3 +54,8 @@ func parseTimestamp(_ s: Substring) -> Double? {
     guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else { return nil }
     return v
 }
+
+/// Splits a line into fields on an ASCII separator byte (fast: works on UTF-8 code units, keeps empty fields).
+func splitFields(_ line: Substring, _ separator: UInt8) -> [Substring] {
+    line.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }
+}

@@ -60,8 +60,17 @@ public struct UserTextBuilder: Sendable {
     public func text<C: BidirectionalCollection>(_ history: C) -> UserText where C.Element == Int32 {
         let (k, tokens) = keptCount(history)
         let kept = history.suffix(k)
-        return UserText(text: kept.map { itemTexts[Int($0)] }.joined(separator: UserTextBuilder.separator),
-                        itemCount: k, tokenCount: tokens)
+        var bytes = 3 * max(0, k - 1)
+        for r in kept { bytes += itemTexts[Int(r)].utf8.count }
+        var s = ""
+        s.reserveCapacity(bytes)
+        var first = true
+        for r in kept {
+            if !first { s += UserTextBuilder.separator }
+            s += itemTexts[Int(r)]
+            first = false
+        }
+        return UserText(text: s, itemCount: k, tokenCount: tokens)
     }
 
     /// The user text a split shows at `stage` in `setting` for user row `u`.
