@@ -66,6 +66,18 @@ struct ML100KTests {
         #expect(texts[dataset.itemIds.firstIndex(of: "267")!] == "unkonwn (unkonwn) unknown")
     }
 
+    @Test func movieLensLayoutGivesTheSameInteractions() throws {
+        // ml-100k.inter without its header is exactly u.data (user, item, rating, timestamp).
+        let inter = try String(contentsOfFile: Fixtures.ml100k + "/ml-100k.inter", encoding: .utf8)
+        let dir = try Fixtures.tempDir()
+        try String(inter.drop(while: { $0 != "\n" }).dropFirst()).write(toFile: dir + "/u.data", atomically: true, encoding: .utf8)
+        let raw = try MovieLensLoader.load(folder: dir)
+        #expect(raw.userIds == dataset.userIds)
+        #expect(raw.itemIds == dataset.itemIds)
+        #expect(raw.interactions == dataset.interactions)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     @Test func splitFilesRoundTrip() throws {
         let texts = ItemTextTemplate.ml100k.itemTexts(dataset)
         let dir = try Fixtures.tempDir()
