@@ -48,6 +48,24 @@ public struct TrainingPairs: Sendable {
         return (builder.text(history(p)).text, builder.itemTexts[Int(target(p))])
     }
 
+    /// sentence-transformers' NO_DUPLICATES keys: for each pair, ids of its user text and its item text in
+    /// one id space (equal strings get equal ids, so a one-item user text equals that item's text).
+    /// Use with `NoDuplicateBatcher.batches(keys:keysPerSample: 2, ...)`.
+    public func textKeys(builder: UserTextBuilder) -> [Int32] {
+        var ids: [String: Int32] = [:]
+        func id(_ s: String) -> Int32 {
+            if let v = ids[s] { return v }
+            let v = Int32(ids.count); ids[s] = v; return v
+        }
+        var keys: [Int32] = []
+        keys.reserveCapacity(2 * pairs.count)
+        for i in pairs.indices {
+            let t = texts(i, builder: builder)
+            keys.append(id(t.user)); keys.append(id(t.item))
+        }
+        return keys
+    }
+
     /// A seeded uniform subsample of `count` pairs (partial Fisher-Yates with SplitMix64(seed)), kept in
     /// (user, position) order. `count >= self.count` returns all pairs.
     public func subsampled(_ count: Int, seed: UInt64) -> TrainingPairs {

@@ -74,3 +74,26 @@ import RecAlignData
     let dropped = NoDuplicateBatcher.batches(targets: targets, batchSize: 2, seed: 5, dropLast: true)
     #expect(dropped == expected.filter { $0.count == 2 })
 }
+
+@Test func textKeyBatchesNeverRepeatAText() throws {
+    let d = try RecBoleLoader.load(folder: Fixtures.mlTiny)
+    let p = TrainingPairs(sequences: try Split(dataset: d).train)
+    let b = UserTextBuilder(itemTexts: ItemTextTemplate.ml100k.itemTexts(d), maxLength: 64, tokenCount: wordCount)
+    let keys = p.textKeys(builder: b)
+    #expect(keys.count == 2 * p.count)
+    // A one-item user text equals that item's text, so it shares the item's key.
+    let first = p.pairs.firstIndex { $0.position == 1 }!
+    let firstItem = p.history(p[first]).first!
+    let sameItemTarget = p.pairs.firstIndex { p.target($0) == firstItem }
+    let j = try #require(sameItemTarget)
+    #expect(keys[2 * first] == keys[2 * j + 1])
+    let batches = NoDuplicateBatcher.batches(keys: keys, keysPerSample: 2, batchSize: 8, seed: 42)
+    #expect(batches.flatMap { $0 }.sorted() == Array(0..<p.count))
+    for batch in batches {
+        let texts = batch.flatMap { [p.texts($0, builder: b).user, p.texts($0, builder: b).item] }
+        #expect(Set(texts).count == texts.count)
+    }
+    // With one key per sample the keyed form is the target form.
+    #expect(NoDuplicateBatcher.batches(keys: p.targets, keysPerSample: 1, batchSize: 8, seed: 3)
+        == NoDuplicateBatcher.batches(targets: p.targets, batchSize: 8, seed: 3))
+}
