@@ -60,6 +60,17 @@ struct ML100KTests {
         #expect(totalChars > 0)
     }
 
+    @Test func duplicateFreeBatchesOfAllPairs() {
+        let targets = TrainingPairs(sequences: split.train).targets
+        var batches: [[Int]] = []
+        let elapsed = ContinuousClock().measure {
+            batches = NoDuplicateBatcher.epochBatches(targets: targets, batchSize: 64, epoch: 0)
+        }
+        print("ml-100k: \(batches.count) no-duplicate batches of 64 over \(targets.count) pairs in \(elapsed)")
+        #expect(batches.flatMap { $0 }.count == targets.count)
+        #expect(batches.allSatisfy { b in Set(b.map { targets[$0] }).count == b.count })
+    }
+
     @Test func itemTexts() {
         let texts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
         #expect(texts[0] == "Toy Story (1995) Animation Children's Comedy")
