@@ -1,1 +1,0 @@
-// RecAlignData: placeholder so the target builds; replaced by real sources.
