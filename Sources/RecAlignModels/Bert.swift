@@ -68,6 +68,9 @@ public final class BertSelfAttention: Module {
             v = concat([repeatBatch(prefix.value, b), v], axis: 1)
         }
         let d = x.shape[2] / heads
+        if !Autograd.needsGrad(q, k, v) && !(training && dropout.p > 0) {
+            return attentionInference(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
+        }
         let scores = attentionScores(q, k, heads: heads, scale: 1 / Float(d).squareRoot())
         let probs = dropout(softmax(scores, mask: mask), rng: &rng)
         return attentionContext(probs, v)

@@ -1,5 +1,6 @@
 // BLAS: thin row-major wrappers over cblas_sgemm / sgemv used by every matrix op.
 import CBLAS
+import Foundation
 
 public enum BLAS {
     /// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, with leading dimensions.
@@ -19,6 +20,20 @@ public enum BLAS {
         let ones = Storage(count: m, zeroed: false)
         ones.base.update(repeating: 1, count: m)
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), ones.base, 1, 1, y, 1)
+    }
+
+    /// Runs `body(i)` for i in 0..<n split over the cores, each BLAS call inside single-threaded: many
+    /// small GEMMs (attention heads) run faster side by side than each split across threads.
+    public static func parallelSmallGemms(_ n: Int, _ body: (Int) -> Void) {
+        let workers = Parallel.workers
+        if workers <= 1 || n < 2 { for i in 0..<n { body(i) }; return }
+        let saved = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(saved) }
+        let per = (n + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in (w * per)..<min(n, (w + 1) * per) { body(i) }
+        }
     }
 
     /// Threads OpenBLAS uses.

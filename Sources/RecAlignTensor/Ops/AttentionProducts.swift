@@ -14,8 +14,9 @@ public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float
     let d = c / h
     let needs = Autograd.needsGrad(q, k)
     let out = Tensor.output([b, h, t, s], grad: needs)
-    for bi in 0..<b {
-        for hi in 0..<h {
+    BLAS.parallelSmallGemms(b * h) { i in
+        let bi = i / h, hi = i % h
+        do {
             BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale,
                       a: q.data + bi * t * c + hi * d, lda: c, b: k.data + bi * s * c + hi * d, ldb: c,
                       beta: 0, c: out.data + (bi * h + hi) * t * s, ldc: s)
@@ -24,8 +25,9 @@ public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float
     if needs {
         Autograd.record {
             out.withIncomingGrad { dS in
-                for bi in 0..<b {
-                    for hi in 0..<h {
+                BLAS.parallelSmallGemms(b * h) { i in
+                    let bi = i / h, hi = i % h
+                    do {
                         let dSbh = dS + (bi * h + hi) * t * s
                         if q.requiresGrad {
                             BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dSbh, lda: s,
@@ -57,8 +59,9 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
     let d = c / h
     let needs = Autograd.needsGrad(p, v)
     let out = Tensor.output([b, t, c], grad: needs)
-    for bi in 0..<b {
-        for hi in 0..<h {
+    BLAS.parallelSmallGemms(b * h) { i in
+        let bi = i / h, hi = i % h
+        do {
             BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: p.data + (bi * h + hi) * t * s, lda: s,
                       b: v.data + bi * s * c + hi * d, ldb: c, beta: 0, c: out.data + bi * t * c + hi * d, ldc: c)
         }
@@ -66,8 +69,9 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
     if needs {
         Autograd.record {
             out.withIncomingGrad { dO in
-                for bi in 0..<b {
-                    for hi in 0..<h {
+                BLAS.parallelSmallGemms(b * h) { i in
+                    let bi = i / h, hi = i % h
+                    do {
                         let dObh = dO + bi * t * c + hi * d
                         if p.requiresGrad {
                             BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dObh, lda: c,
@@ -83,5 +87,34 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
             }
         }
     }
+    return out
+}
+
+/// Inference-only fused attention: per (batch, head), scores = scale · Q Kᵀ, masked softmax and P V are done
+/// on one [T, S] block in a per-thread scratch buffer, heads side by side on the cores. Nothing is recorded;
+/// equal to attentionContext(softmax(attentionScores(q, k) , mask), v) without materialising [B, H, T, S].
+public func attentionInference(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, heads h: Int, scale: Float) -> Tensor {
+    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2], d = c / h
+    precondition(k.shape == v.shape && k.shape[0] == b && k.shape[2] == c, "attentionInference: Q \(q.shape) K \(k.shape) V \(v.shape)")
+    let out = Tensor(uninitialized: [b, t, c])
+    let workers = max(1, Parallel.workers)
+    let scratch = Storage(count: workers * t * s, zeroed: false)
+    let qd = q.data, kd = k.data, vd = v.data, od = out.data, md = mask?.data
+    let n = b * h, per = (n + workers - 1) / workers
+    let saved = BLAS.threads
+    BLAS.threads = 1
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let sc = scratch.base + w * t * s
+        for i in (w * per)..<min(n, (w + 1) * per) {
+            let bi = i / h, hi = i % h
+            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * c + hi * d, lda: c,
+                      b: kd + bi * s * c + hi * d, ldb: c, beta: 0, c: sc, ldc: s)
+            let mr = md.map { $0 + bi * s }
+            for r in 0..<t { softmaxRow(sc + r * s, mr, sc + r * s, s) }
+            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * c + hi * d, ldb: c,
+                      beta: 0, c: od + bi * t * c + hi * d, ldc: c)
+        }
+    }
+    BLAS.threads = saved
     return out
 }
