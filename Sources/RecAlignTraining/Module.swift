@@ -1,1 +1,0 @@
-// RecAlignTraining: placeholder so the target builds; replaced by real sources.
