@@ -291,15 +291,18 @@ def print_report(args, r, configs, peers, ra):
             print(f"- {m} L={L}: RecAlign / PyTorch steps/s {speed:.2f}x (target >= 1.30x: "
                   f"{'met' if speed >= 1.3 else 'MISSED'}); peak RSS {q['peak_rss_mb']:.0f} vs {p['peak_rss_mb']:.0f} MB "
                   f"(target <= PyTorch: {'met' if q['peak_rss_mb'] <= p['peak_rss_mb'] else 'MISSED'})")
-    print("\nPrompt tuning against full fine-tuning, per step:\n")
+    lines = []
     for name, src in (("PyTorch", peers), ("RecAlign", ra)):
         for L in sorted({L for _, L in configs}):
             f, pr = src.get(("full", L)), src.get(("prompt", L))
             if f and pr:
                 ok = pr["seconds_per_step"] < f["seconds_per_step"]
                 tail = f" (target: {'met' if ok else 'MISSED'})" if name == "RecAlign" else ""
-                print(f"- {name} L={L}: prompt {pr['seconds_per_step']:.2f} s/step vs full {f['seconds_per_step']:.2f} "
-                      f"({'faster' if ok else 'not faster'}){tail}")
+                lines.append(f"- {name} L={L}: prompt {pr['seconds_per_step']:.2f} s/step vs full "
+                             f"{f['seconds_per_step']:.2f} ({'faster' if ok else 'not faster'}){tail}")
+    if lines:
+        print("\nPrompt tuning against full fine-tuning, per step:\n")
+        print("\n".join(lines))
     if r["errors"]:
         print("\nErrors:\n" + "\n".join(f"- {e}" for e in r["errors"]))
 
