@@ -9,11 +9,13 @@ public enum Evaluator {
     /// Ranks of `targets[u]` for every user, scoring user vectors against item vectors by dot product.
     ///
     /// One pass over blocked GEMM scores, no sort: before the pass each user's target score is estimated
-    /// by a dot product `t`; items above `t + eps` are counted, items below `t - eps` dropped, and the few
-    /// items inside the band (where GEMM and dot rounding could disagree) are kept and resolved exactly
-    /// against the target's own GEMM score once it is seen. `eps` = 2.4e-7 * dim * |u| * max|item|, twice
-    /// the worst-case float rounding gap of two summation orders. A user whose estimate is not finite is
-    /// resolved exactly over all items.
+    /// by a float dot product `t`; items scoring above `t + eps` are counted, items below `t - eps` dropped,
+    /// and the few items inside the band (where float rounding of different summation orders could decide)
+    /// are kept and resolved after the pass by re-scoring them and the target in Double (products of
+    /// floats are exact in Double), so items with identical vectors tie exactly whatever GEMM block they
+    /// were in. `eps` = 2.4e-7 * dim * |u| * max|item|, about four times the worst-case float rounding
+    /// error of a dim-term dot product. A user whose estimate is not finite is resolved in Double over
+    /// all items.
     ///
     /// - Parameters:
     ///   - users: row-major `U x dim`; `items`: row-major `N x dim`.
@@ -71,7 +73,9 @@ public enum Evaluator {
                             j0 += n
                         }
                         for i in 0 ..< m {
-                            outBase[u0 + i] = state[i].finish(target: targets[u0 + i], exclude: ex.list(u0 + i))
+                            outBase[u0 + i] = state[i].finish(user: users.baseAddress! + (u0 + i) * dim,
+                                                              items: items.baseAddress!, dim: dim,
+                                                              target: targets[u0 + i], exclude: ex.list(u0 + i))
                         }
                         b += nw
                     }
@@ -157,14 +161,11 @@ struct UserCount {
     var above = 0
     var lo: Float = 0, hi: Float = 0
     var exact = false
-    var targetScore: Float = 0
     var bandRows: [Int32] = []
-    var bandScores: [Float] = []
 
     mutating func start(estimate t: Float, eps: Float) {
         above = 0
         bandRows.removeAll(keepingCapacity: true)
-        bandScores.removeAll(keepingCapacity: true)
         exact = !t.isFinite || !eps.isFinite
         lo = t - eps; hi = t + eps
     }
@@ -173,9 +174,8 @@ struct UserCount {
     @inline(__always)
     mutating func scan(scores s: UnsafePointer<Float>, count n: Int, firstRow: Int, target: Int,
                        exclude: UnsafeBufferPointer<Int32>) {
-        if target >= firstRow && target < firstRow + n { targetScore = clean(s[target - firstRow]) }
         if exact {
-            for i in 0 ..< n { bandRows.append(Int32(firstRow + i)); bandScores.append(clean(s[i])) }
+            for i in 0 ..< n { bandRows.append(Int32(firstRow + i)) }
             return
         }
         let hv = SIMD16<Float>(repeating: hi), lv = SIMD16<Float>(repeating: lo)
@@ -189,14 +189,14 @@ struct UserCount {
             acc &+= zero.replacing(with: one, where: up)
             if any((v .>= lv) .& .!up) {
                 for j in i ..< i + 16 where s[j] >= lo && s[j] <= hi {
-                    bandRows.append(Int32(firstRow + j)); bandScores.append(s[j])
+                    bandRows.append(Int32(firstRow + j))
                 }
             }
             i += 16
         }
         above += Int(acc.wrappedSum())
         while i < n {
-            if s[i] > hi { above += 1 } else if s[i] >= lo { bandRows.append(Int32(firstRow + i)); bandScores.append(s[i]) }
+            if s[i] > hi { above += 1 } else if s[i] >= lo { bandRows.append(Int32(firstRow + i)) }
             i += 1
         }
         // Excluded rows of this block that were counted above are taken back out.
@@ -212,12 +212,14 @@ struct UserCount {
         }
     }
 
-    /// Final rank once every block was seen.
-    func finish(target: Int, exclude: UnsafeBufferPointer<Int32>) -> Int {
+    /// Final rank once every block was seen: band items against the target, both scored in Double.
+    func finish(user: UnsafePointer<Float>, items: UnsafePointer<Float>, dim: Int, target: Int,
+                exclude: UnsafeBufferPointer<Int32>) -> Int {
         var r = 1 + above
-        let t = targetScore
-        for (idx, row) in bandRows.enumerated() where Int(row) != target {
-            let s = bandScores[idx]
+        if bandRows.isEmpty { return r }
+        let t = exactDot(user, items + target * dim, dim)
+        for row in bandRows where Int(row) != target {
+            let s = exactDot(user, items + Int(row) * dim, dim)
             if s > t || (s == t && Int(row) < target) {
                 if !exclude.isEmpty && sortedContains(exclude, row) { continue }
                 r += 1
@@ -225,4 +227,11 @@ struct UserCount {
         }
         return r
     }
+}
+
+/// Dot product in Double (each product of two floats is exact), NaN mapped to -inf.
+@inline(__always) func exactDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Double {
+    var s = 0.0
+    for k in 0 ..< d { s += Double(a[k]) * Double(b[k]) }
+    return s.isNaN ? -.infinity : s
 }

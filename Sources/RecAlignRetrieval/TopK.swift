@@ -5,6 +5,8 @@ import Foundation
 /// The k best items per query, row-major `queries x k`, each row sorted by score descending then item row
 /// ascending (the protocol's tie rule). Where fewer than k items are available (small N, exclusions) the
 /// tail of a row is padded with row `-1` and score `-inf`. NaN scores count as `-inf` and are reported so.
+/// Candidates are found with float GEMM scores; the final k are re-scored and ordered in Double (rounded
+/// to Float in `scores`), so items with identical vectors tie and go by row.
 public struct TopKResult: Sendable, Equatable {
     public let queries: Int
     public let k: Int
@@ -106,13 +108,18 @@ public enum TopK {
                 result.rows.withUnsafeMutableBufferPointer { rr in
                     result.scores.withUnsafeMutableBufferPointer { ss in
                         var cand: [(Float, Int32)] = []
+                        var exact: [(Double, Int32)] = []
                         cand.reserveCapacity(nw * k)
                         for qi in 0 ..< m {
                             cand.removeAll(keepingCapacity: true)
                             for w in 0 ..< nw { heaps[w].collect(query: qi, into: &cand) }
-                            cand.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                            // Re-score the survivors in Double so that identical item vectors tie exactly
+                            // wherever their GEMM block was; then score desc, row asc.
+                            let qp = queries.baseAddress! + (q0 + qi) * dim
+                            exact = cand.map { (exactDot(qp, items.baseAddress! + Int($0.1) * dim, dim), $0.1) }
+                            exact.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                             let base = (q0 + qi) * k
-                            for (t, c) in cand.prefix(k).enumerated() { ss[base + t] = c.0; rr[base + t] = c.1 }
+                            for (t, c) in exact.prefix(k).enumerated() { ss[base + t] = Float(c.0); rr[base + t] = c.1 }
                         }
                     }
                 }
