@@ -23,7 +23,7 @@ public enum Evaluator {
     ///   - exclude: nil or one strictly ascending list of item rows per user (train items, validation item).
     ///   - threads: workers, each taking whole user batches with a single-threaded GEMM.
     public static func ranks(users: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
-                             targets: [Int], exclude: [[Int32]]?, blockItems: Int = 4096, userBatch: Int = 256,
+                             targets: [Int], exclude: [[Int32]]?, blockItems: Int = 16384, userBatch: Int = 256,
                              threads: Int = 2) throws -> [Int] {
         let nu = try Check.rows(users.count, dim: dim, field: "users")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
@@ -88,7 +88,7 @@ public enum Evaluator {
 
     /// Array form of `ranks(users:items:dim:targets:exclude:blockItems:userBatch:threads:)`.
     public static func ranks(users: [Float], items: [Float], dim: Int, targets: [Int], exclude: [[Int32]]?,
-                             blockItems: Int = 4096, userBatch: Int = 256, threads: Int = 2) throws -> [Int] {
+                             blockItems: Int = 16384, userBatch: Int = 256, threads: Int = 2) throws -> [Int] {
         try users.withUnsafeBufferPointer { u in
             try items.withUnsafeBufferPointer { i in
                 try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
