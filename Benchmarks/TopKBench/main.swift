@@ -2,11 +2,12 @@
 // Scripts/bench_faiss_topk.py, which writes the data and faiss's ids and runs this binary on them.
 //
 // Usage: TopKBench [--items N] [--dim D] [--k K] [--batch B] [--batches NB] [--block BI] [--threads T]
-//                  [--data DIR] [--gemm-only 1]
+//                  [--data DIR] [--gemm-only 1] [--eval 1]
 // With --data, reads DIR/items.f32 (N x D) and DIR/queries.f32 (B*NB x D) as raw little-endian float32,
 // and, when present, DIR/faiss_ids.i64 (B*NB x K int64) to report the agreement of the top-k sets.
 // Prints a human line and a `RESULT key=value ...` line for the script. `--gemm-only 1` times the same
-// blocked GEMMs without any selection (the floor the selection overhead is measured against).
+// blocked GEMMs without any selection (the floor the selection overhead is measured against); `--eval 1`
+// times Evaluator.ranks with the queries as users (random targets, 100 excluded rows each).
 import CBLAS
 import Foundation
 import RecAlignRetrieval
@@ -15,6 +16,7 @@ struct Options {
     var items = 100_000, dim = 384, k = 10, batch = 256, batches = 4, block = 16384, threads = 2
     var data: String?
     var gemmOnly = false
+    var eval = false
 }
 
 func parse() -> Options {
@@ -32,6 +34,7 @@ func parse() -> Options {
         case "--threads": o.threads = int(v, a)
         case "--data": o.data = v
         case "--gemm-only": o.gemmOnly = v == "1"
+        case "--eval": o.eval = v == "1"
         default: fail("unknown option \(a)")
         }
     }
@@ -123,6 +126,23 @@ if o.gemmOnly {
     let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     print(String(format: "GEMM only: %d items, block %d, %d threads: %.3f s, %.1f queries/s", o.items, o.block,
                  o.threads, secs, Double(nq) / secs))
+    exit(0)
+}
+
+if o.eval {
+    var rng = SystemRandomNumberGenerator()
+    let targets = (0 ..< nq).map { _ in Int.random(in: 0 ..< o.items, using: &rng) }
+    let exclude = (0 ..< nq).map { u in
+        Array(Set((0 ..< 100).map { _ in Int32.random(in: 0 ..< Int32(o.items), using: &rng) })
+              .subtracting([Int32(targets[u])])).sorted()
+    }
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let ranks = try! Evaluator.ranks(users: queries, items: items, dim: o.dim, targets: targets, exclude: exclude,
+                                     blockItems: o.block, threads: o.threads)
+    let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    print(String(format: "Evaluator.ranks: %d users x %d items x %d, block %d, %d threads: %.3f s, %.1f users/s "
+                 + "(mean rank %.0f)", nq, o.items, o.dim, o.block, o.threads, secs, Double(nq) / secs,
+                 Double(ranks.reduce(0, +)) / Double(nq)))
     exit(0)
 }
 

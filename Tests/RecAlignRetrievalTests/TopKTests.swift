@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    /// Float data: an item duplicated into another block and worker must tie with its original and follow it.
+    @Test func duplicateFloatItemsAcrossBlocksTie() throws {
+        var rng = TestRNG(9)
+        let dim = 64, n = 5000, nq = 8
+        var items = rng.gaussians(n * dim)
+        let queries = rng.gaussians(nq * dim)
+        // Make each query's best item a known row, then copy it to a far row in another block / worker.
+        for q in 0 ..< nq {
+            let src = 100 + q, dst = 4000 + q * 7
+            for k in 0 ..< dim { items[src * dim + k] = 3 * queries[q * dim + k] }
+            for k in 0 ..< dim { items[dst * dim + k] = items[src * dim + k] }
+        }
+        let res = try TopK.search(queries: queries, items: items, dim: dim, k: 5, blockItems: 333, threads: 2)
+        for q in 0 ..< nq {
+            let s = doubleScores(queries[(q * dim) ..< (q * dim + dim)], items: items, dim: dim)
+            let ref = bruteTopK(scores: s, k: 5, exclude: [])
+            #expect(Array(res.rows(query: q)) == ref.map { Int32($0.0) })
+            #expect(Array(res.rows(query: q).prefix(2)) == [Int32(100 + q), Int32(4000 + q * 7)])
+            #expect(res.scores[q * 5] == res.scores[q * 5 + 1])
+        }
+    }
+
     @Test func emptyAndBadInputs() throws {
         let r = try TopK.search(queries: [], items: [1, 2], dim: 2, k: 3)
         #expect(r.queries == 0 && r.rows.isEmpty)
