@@ -42,7 +42,7 @@ public enum Evaluator {
         }
         let ub = min(userBatch, nu), nb = min(blockItems, ni)
         let batches = (nu + ub - 1) / ub
-        let nw = max(1, min(threads, batches, Double(nu) * Double(ni) * Double(dim) < 4e6 ? 1 : threads))
+        let nw = max(1, min(threads, batches, Double(nu) * Double(ni) * Double(dim) < parallelMinWork ? 1 : threads))
         var ranks = [Int](repeating: 0, count: nu)
         ranks.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!

@@ -71,13 +71,26 @@ func sortedContains(_ list: UnsafeBufferPointer<Int32>, _ row: Int32) -> Bool {
 }
 
 /// BLAS thread count control: the parallel kernels run one single-threaded GEMM per worker.
+/// Nested or concurrent users are counted, so the first one in saves the OpenBLAS thread count and the
+/// last one out restores it.
 enum BLASThreads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var users = 0
+    nonisolated(unsafe) private static var saved: Int32 = 1
+
     /// Runs `body` with OpenBLAS set to one thread when `workers > 1`, restoring the previous count after.
     static func singleThreaded<T>(if workers: Int, _ body: () throws -> T) rethrows -> T {
         guard workers > 1 else { return try body() }
-        let old = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(old) }
+        lock.lock()
+        if users == 0 { saved = openblas_get_num_threads(); openblas_set_num_threads(1) }
+        users += 1
+        lock.unlock()
+        defer {
+            lock.lock()
+            users -= 1
+            if users == 0 { openblas_set_num_threads(saved) }
+            lock.unlock()
+        }
         return try body()
     }
 }

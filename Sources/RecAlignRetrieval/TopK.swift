@@ -37,8 +37,9 @@ public enum TopK {
     ///   - exclude: nil, or one strictly ascending list of item rows per query that must not be returned.
     ///   - blockItems: items scored per GEMM call (memory: `queryBatch * blockItems` floats per worker).
     ///   - queryBatch: queries scored per GEMM call.
-    ///   - threads: workers; each scores a contiguous share of the items with a single-threaded GEMM and
-    ///     its own heaps, and the shares are merged. OpenBLAS is set to 1 thread during the call when > 1.
+    ///   - threads: workers; each takes item blocks from a shared counter, scores them with a
+    ///     single-threaded GEMM into its own heaps, and the heaps are merged per query. OpenBLAS is set to
+    ///     1 thread during the call when > 1 (a process-wide setting, restored on return).
     /// - Throws: `RetrievalError` on shapes that do not divide by `dim`, or a bad exclusion list.
     public static func search(queries: [Float], items: [Float], dim: Int, k: Int, exclude: [[Int32]]? = nil,
                               blockItems: Int = 16384, queryBatch: Int = 256, threads: Int = 2) throws -> TopKResult {
@@ -68,29 +69,32 @@ public enum TopK {
                                 scores: [Float](repeating: -.infinity, count: nq * k))
         if nq == 0 || k == 0 || ni == 0 { return result }
 
-        // Workers: contiguous item shares (multiples of 16); one worker when the work is small.
+        // Workers take item blocks from a shared counter (robust to a worker being descheduled on a busy
+        // machine), each with its own heaps; blocks are small enough that there are >= 8 per worker.
         let work = Double(nq) * Double(ni) * Double(dim)
-        let nw = max(1, min(threads, work < 4e6 ? 1 : threads, (ni + 1023) / 1024))
-        let share = ((ni + nw - 1) / nw + 15) / 16 * 16
+        let nw = max(1, min(threads, work < parallelMinWork ? 1 : threads, (ni + 15) / 16))
         let qb = min(queryBatch, nq)
-        let nb = min(blockItems, share)
+        let nb = max(16, min(blockItems, ((ni + 8 * nw - 1) / (8 * nw) + 15) / 16 * 16))
+        let nblocks = (ni + nb - 1) / nb
         var heaps = (0 ..< nw).map { _ in HeapSet(queries: qb, k: k) }
         let buffers = (0 ..< nw).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: qb * nb) }
         defer { buffers.forEach { $0.deallocate() }; heaps.forEach { $0.free() } }
+        let next = BlockCounter()
 
         BLASThreads.singleThreaded(if: nw) {
             var q0 = 0
             while q0 < nq {
                 let m = min(qb, nq - q0)
+                next.reset()
                 heaps.withUnsafeMutableBufferPointer { hs in
                     let hbase = hs.baseAddress!
                     let body: (Int) -> Void = { w in
                         let heap = hbase + w
                         heap.pointee.reset()
-                        let lo = min(w * share, ni), hi = min(lo + share, ni)
-                        var j0 = lo
-                        while j0 < hi {
-                            let n = min(nb, hi - j0)
+                        while true {
+                            let b = next.take()
+                            if b >= nblocks { break }
+                            let j0 = b * nb, n = min(nb, ni - j0)
                             let buf = buffers[w]
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(dim),
                                         1, queries.baseAddress! + q0 * dim, Int32(dim),
@@ -99,7 +103,6 @@ public enum TopK {
                                 heap.pointee.scan(query: qi, scores: buf + qi * n, count: n, firstRow: j0,
                                                   exclude: ex.list(q0 + qi))
                             }
-                            j0 += n
                         }
                     }
                     if nw == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: nw, execute: body) }
@@ -128,6 +131,18 @@ public enum TopK {
         }
         return result
     }
+}
+
+/// Below this many multiply-adds (queries x items x dim) a search or evaluation runs on one worker.
+/// Internal so that tests can force the parallel paths on small inputs.
+nonisolated(unsafe) var parallelMinWork: Double = 4e6
+
+/// A shared next-block counter for the workers of one query batch.
+final class BlockCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func reset() { lock.lock(); value = 0; lock.unlock() }
+    func take() -> Int { lock.lock(); defer { value += 1; lock.unlock() }; return value }
 }
 
 /// Per-query sorted exclusion rows flattened to CSR (offsets + rows) so workers read them without ARC.
@@ -194,7 +209,7 @@ struct HeapSet {
         s1 < s2 || (s1 == s2 && r1 > r2)
     }
 
-    /// Offers `count` scores for consecutive rows from `firstRow` (ascending across calls) to query `q`.
+    /// Offers `count` scores for consecutive rows from `firstRow` to query `q`.
     @inline(__always)
     func scan(query q: Int, scores s: UnsafePointer<Float>, count n: Int, firstRow: Int,
               exclude: UnsafeBufferPointer<Int32>) {
@@ -214,31 +229,47 @@ struct HeapSet {
         }
         counts[q] = c
         if i >= n { return }
-        // Threshold stage: rows ascend, so only a strictly higher score than the root can enter.
-        var thr = hs[0]
+        // Threshold stage: a SIMD compare against the root's score skips almost every item; the few at or
+        // above it are compared in full (blocks of one worker do not come in row order, so an equal score
+        // with a lower row must still enter).
+        var thr = hs[0], thrRow = hr[0]
+        if thr == -.infinity {
+            // Root is -inf: NaN (= -inf) items at lower rows can still enter, so compare cleaned scores.
+            while i < n {
+                let v = clean(s[i]), row = Int32(firstRow + i)
+                if HeapSet.worse(thr, thrRow, v, row) && (exclude.isEmpty || !sortedContains(exclude, row)) {
+                    hs[0] = v; hr[0] = row
+                    HeapSet.siftDown(hs, hr, k)
+                    thr = hs[0]; thrRow = hr[0]
+                }
+                i += 1
+            }
+            return
+        }
         var tv = SIMD16<Float>(repeating: thr)
         let raw = UnsafeRawPointer(s)
         while i + 16 <= n {
             let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            if any(v .> tv) {
-                for j in i ..< i + 16 where s[j] > thr {
+            if any(v .>= tv) {
+                for j in i ..< i + 16 where s[j] >= thr {
                     let row = Int32(firstRow + j)
+                    if s[j] == thr && row > thrRow { continue }
                     if !exclude.isEmpty && sortedContains(exclude, row) { continue }
                     hs[0] = s[j]; hr[0] = row
                     HeapSet.siftDown(hs, hr, k)
-                    thr = hs[0]
+                    thr = hs[0]; thrRow = hr[0]
                 }
                 tv = SIMD16<Float>(repeating: thr)
             }
             i += 16
         }
         while i < n {
-            if s[i] > thr {
+            if s[i] >= thr {
                 let row = Int32(firstRow + i)
-                if exclude.isEmpty || !sortedContains(exclude, row) {
+                if !(s[i] == thr && row > thrRow) && (exclude.isEmpty || !sortedContains(exclude, row)) {
                     hs[0] = s[i]; hr[0] = row
                     HeapSet.siftDown(hs, hr, k)
-                    thr = hs[0]
+                    thr = hs[0]; thrRow = hr[0]
                 }
             }
             i += 1

@@ -4,6 +4,8 @@ import Testing
 @testable import RecAlignRetrieval
 
 @Suite struct EvaluatorTests {
+    init() { parallelMinWork = 0 }   // run the multi-worker paths on these small inputs too
+
     /// Item scores are the 1-d item values for user [1]: [3, 5, 5, NaN, 2, 5].
     @Test func handComputedRanks() throws {
         let items: [Float] = [3, 5, 5, .nan, 2, 5]

@@ -3,6 +3,8 @@ import Testing
 @testable import RecAlignRetrieval
 
 @Suite struct TopKTests {
+    init() { parallelMinWork = 0 }   // run the multi-worker paths on these small inputs too
+
     /// Small-integer vectors give many exact ties; blocks and two workers cut the items at odd places.
     @Test(arguments: [(1, 4096), (2, 96), (2, 4096), (1, 33)])
     func matchesBruteForceWithTiesAndExclusions(threads: Int, block: Int) throws {
@@ -39,6 +41,14 @@ import Testing
         for r in stride(from: 0, to: n, by: 7) { items[r * dim] = .nan }
         let queries = rng.smallInts(5 * dim, r: 2)
         let res = try TopK.search(queries: queries, items: items, dim: dim, k: 290, blockItems: 64, threads: 2)
+        // Half the items NaN: k reaches into the NaN (-inf) rows, which must come in row order.
+        var half = items
+        for r in stride(from: 0, to: n, by: 2) { half[r * dim + 1] = .nan }
+        let resHalf = try TopK.search(queries: queries, items: half, dim: dim, k: 200, blockItems: 16, threads: 2)
+        for q in 0 ..< 5 {
+            let sh = doubleScores(queries[(q * dim) ..< (q * dim + dim)], items: half, dim: dim)
+            #expect(Array(resHalf.rows(query: q)) == bruteTopK(scores: sh, k: 200, exclude: []).map { Int32($0.0) })
+        }
         for q in 0 ..< 5 {
             let s = doubleScores(queries[(q * dim) ..< (q * dim + dim)], items: items, dim: dim)
             let ref = bruteTopK(scores: s, k: 290, exclude: [])
