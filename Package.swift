@@ -46,6 +46,8 @@ let package = Package(
         // Benchmarks (release build): `swift run -c release CoreBench`.
         .executableTarget(name: "CoreBench", dependencies: ["RecAlignNN"], path: "Benchmarks/CoreBench",
                           swiftSettings: fast),
+        .executableTarget(name: "TopKBench", dependencies: ["RecAlignRetrieval"], path: "Benchmarks/TopKBench",
+                          swiftSettings: fast),
         // Tests.
         .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),
         .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats"]),
