@@ -1,11 +1,10 @@
 // ResultTable: metric rows (method, setting, split) rendered as an aligned Markdown table and as JSON.
 import Foundation
 import RecAlignFormats
+@_exported import RecAlignData
 
-/// Warm leave-one-out or cold-start evaluation (PROTOCOL.md sections 2 and 3).
-public enum EvalSetting: String, Codable, Sendable { case warm, cold }
-/// Validation or test targets.
-public enum EvalSplit: String, Codable, Sendable { case valid, test }
+/// Validation or test targets (the data layer's stage).
+public typealias EvalSplit = EvalStage
 
 /// One line of a results table.
 public struct ResultRow: Equatable, Sendable {
