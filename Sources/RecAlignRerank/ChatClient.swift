@@ -32,6 +32,13 @@ public struct ChatClientConfig: Sendable {
     public var temperature: Double = 0
     public var maxTokens: Int = 256
     public var seed: Int? = 42
+    /// OpenAI `presence_penalty` / `frequency_penalty`; sent only when set. Small models repeat one id
+    /// (the schema cannot forbid repeats); a penalty spreads the answer over more candidates.
+    public var presencePenalty: Double?
+    public var frequencyPenalty: Double?
+    /// A JSON object whose fields are added to every request body (server-specific settings such as
+    /// llama.cpp's `repeat_penalty`); its fields win over the client's own.
+    public var extraBody: [String: JSONValue] = [:]
 
     public init(baseURL: URL, model: String, apiKey: String? = nil) {
         self.baseURL = baseURL; self.model = model; self.apiKey = apiKey
@@ -161,6 +168,8 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
             "stream": false,
         ]
         if let s = config.seed { obj["seed"] = s }
+        if let p = config.presencePenalty { obj["presence_penalty"] = p }
+        if let f = config.frequencyPenalty { obj["frequency_penalty"] = f }
         let n = min(max(count, 1), max(candidateIds.count, 1))
         switch mode {
         case .jsonSchema where !candidateIds.isEmpty:
@@ -169,6 +178,7 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
             obj["grammar"] = ChatClient.grammar(candidateIds: candidateIds, count: n)
         default: break
         }
+        for (k, v) in config.extraBody { obj[k] = v.foundation }
         return try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     }
 
@@ -276,5 +286,45 @@ final class Once: @unchecked Sendable {
         if done { return false }
         done = true
         return true
+    }
+}
+
+/// A JSON value (for `extraBody`), Sendable and decodable from text.
+public enum JSONValue: Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    /// Parses a JSON object's text, e.g. `{"repeat_penalty": 1.3}`.
+    public static func object(from text: String) throws -> [String: JSONValue] {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let d = obj as? [String: Any] else {
+            throw ChatClientError.badResponse("not a JSON object: \(text)")
+        }
+        return d.mapValues(JSONValue.init(any:))
+    }
+
+    init(any: Any) {
+        switch any {
+        case let n as NSNumber:
+            #if canImport(Darwin)
+            self = CFGetTypeID(n) == CFBooleanGetTypeID() ? .bool(n.boolValue) : .number(n.doubleValue)
+            #else
+            self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
+            #endif
+        case let s as String: self = .string(s)
+        case let a as [Any]: self = .array(a.map(JSONValue.init(any:)))
+        case let d as [String: Any]: self = .object(d.mapValues(JSONValue.init(any:)))
+        default: self = .null
+        }
+    }
+
+    /// The Foundation object JSONSerialization writes.
+    var foundation: Any {
+        switch self {
+        case .null: return NSNull()
+        case let .bool(b): return b
+        case let .number(d): return d == d.rounded() && abs(d) < 1e15 ? Int(d) as Any : d as Any
+        case let .string(s): return s
+        case let .array(a): return a.map(\.foundation)
+        case let .object(o): return o.mapValues(\.foundation)
+        }
     }
 }

@@ -49,6 +49,10 @@ struct Rerank: ParsableCommand {
     @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
     @Option(help: "max_tokens of each answer.") var maxTokens = 256
     @Option(help: "Sampling temperature.") var temperature: Double = 0
+    @Option(help: "presence_penalty (not sent unless given).") var presencePenalty: Double?
+    @Option(help: "frequency_penalty (not sent unless given).") var frequencyPenalty: Double?
+    @Option(help: "JSON object merged into each request, e.g. '{\"repeat_penalty\": 1.3}' for llama.cpp.")
+    var extraBody: String?
     @Option(help: "Rerank only the first USERS records.") var limit: Int?
     @Option(help: "Output JSONL (reranked records; with --dry-run, the prompts).") var out: String
     @Flag(help: "Write the prompts ({user_id, messages} per line) and send nothing.") var dryRun = false
@@ -83,6 +87,12 @@ struct Rerank: ParsableCommand {
                                       apiKey: ProcessInfo.processInfo.environment[apiKeyEnv])
         config.timeout = timeout; config.retries = retries; config.structured = structured
         config.maxTokens = maxTokens; config.temperature = temperature; config.seed = seed
+        config.presencePenalty = presencePenalty; config.frequencyPenalty = frequencyPenalty
+        if let e = extraBody {
+            do { config.extraBody = try JSONValue.object(from: e) } catch {
+                throw ValidationError("--extra-body must be a JSON object: \(e)")
+            }
+        }
         let client = ChatClient(config: config, maxConnections: concurrency)
         let reranker = Reranker(builder: builder, client: client, concurrency: concurrency)
         let total = records.count

@@ -210,3 +210,21 @@ import RecAlignRetrieval
         }
     }
 }
+
+@Suite struct RequestOptionsTests {
+    @Test func penaltiesAndExtraBodyAreSentOnlyWhenGiven() throws {
+        var c = ChatClientConfig(baseURL: URL(string: "http://127.0.0.1:1")!, model: "m")
+        let plain = try ChatClient(config: c).requestBody(messages: [], candidateIds: ["1"], count: 1, mode: .plain)
+        let p = try JSONSerialization.jsonObject(with: plain) as! [String: Any]
+        #expect(p["presence_penalty"] == nil && p["frequency_penalty"] == nil && p["repeat_penalty"] == nil)
+        #expect(p["temperature"] as? Double == 0 && p["max_tokens"] as? Int == 256 && p["seed"] as? Int == 42)
+        c.presencePenalty = 0.5; c.frequencyPenalty = 1
+        c.extraBody = try JSONValue.object(from: #"{"repeat_penalty": 1.3, "top_k": 5, "cache_prompt": true, "temperature": 0.7}"#)
+        let body = try ChatClient(config: c).requestBody(messages: [], candidateIds: ["1"], count: 1, mode: .plain)
+        let b = try JSONSerialization.jsonObject(with: body) as! [String: Any]
+        #expect(b["presence_penalty"] as? Double == 0.5 && b["frequency_penalty"] as? Double == 1)
+        #expect(b["repeat_penalty"] as? Double == 1.3 && b["top_k"] as? Int == 5 && b["cache_prompt"] as? Bool == true)
+        #expect(b["temperature"] as? Double == 0.7)  // extra fields win
+        #expect(throws: ChatClientError.self) { try JSONValue.object(from: "[1]") }
+    }
+}
