@@ -91,18 +91,29 @@ public struct AnswerParser: Sendable {
         while let last = t.last, ".,;:!".contains(last) { t.removeLast() }
         if t.isEmpty { return nil }
         if ids.contains(t) { return t }
-        // Explicit markers first: "[12] Toy Story", "(12) ...", "#12", "id: 12", "item 12".
-        let lead = AnswerParser.leadingId(t)
-        if let l = lead, l.explicit, ids.contains(l.id) { return l.id }
         let n = AnswerParser.normalize(t)
+        guard let lead = AnswerParser.leadingId(t) else { return resolveText(n) }
+        // "[12] Toy Story", "#12 ...", "id: 12", "12: Toy Story": the id, unless the text after it names
+        // another candidate (then the id was a list number: "[1] Alien (1979)").
+        let afterText = resolveText(AnswerParser.normalize(lead.rest))
+        if lead.explicit {
+            if ids.contains(lead.id) { return afterText ?? lead.id }
+            return afterText
+        }
+        // The whole token is a text first ("12 Angry Men (1957)" is a title, not id 12).
+        if let whole = resolveText(n) { return whole }
+        if ids.contains(lead.id) { return afterText ?? lead.id }
+        return afterText
+    }
+
+    /// The candidate a normalised text names: a whole variant, a variant followed by more words, or
+    /// the beginning (4+ characters) of exactly one candidate's text. Ambiguous titles name nothing.
+    func resolveText(_ n: String) -> String? {
         if n.isEmpty { return nil }
-        // The whole token is a text ("12 Angry Men (1957)" is a title, not id 12).
-        if let hit = byText[n], hit.count == 1 { return hit[0] }
-        // A bare leading id: "12: Toy Story", "12 - Toy Story".
-        if let l = lead, ids.contains(l.id) { return l.id }
-        // A token that starts with a candidate's title ("Toy Story (1995) - a family classic").
+        if let hit = byText[n] { return hit.count == 1 ? hit[0] : nil }
+        // "Toy Story (1995) - a family classic".
         for (v, id) in variants where v.count >= 3 && n.hasPrefix(v + " ") && byText[v]?.count == 1 { return id }
-        // A token that is the beginning of exactly one candidate's text ("Toy Story (19").
+        // "Toy Story (19".
         if n.count >= 4 {
             let hits = Set(variants.filter { $0.0.hasPrefix(n) }.map(\.1))
             if hits.count == 1 { return hits.first }
@@ -112,7 +123,7 @@ public struct AnswerParser: Sendable {
 
     /// An id written before a title or with a marker: `[12]`, `(12)`, `#12`, `id 12`, `item: 12`, `12:`.
     /// `explicit` is true when a marker (brackets, `#`, an `id`/`item` prefix) says it is an id.
-    static func leadingId(_ t: String) -> (id: String, explicit: Bool)? {
+    static func leadingId(_ t: String) -> (id: String, explicit: Bool, rest: String)? {
         var s = Substring(t)
         var explicit = false
         for prefix in ["item id", "item_id", "itemid", "item", "id"] {
@@ -129,14 +140,14 @@ public struct AnswerParser: Sendable {
             let close: Character = f == "[" ? "]" : (f == "(" ? ")" : ">")
             guard let end = s.firstIndex(of: close) else { return nil }
             let inner = String(s[s.index(after: s.startIndex)..<end]).trimmingCharacters(in: CharacterSet(charactersIn: " #\"'"))
-            return (inner, true)
+            return (inner, true, String(s[s.index(after: end)...]))
         }
         if s.first == "#" { s = s.dropFirst(); explicit = true }
         let word = s.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         if word.isEmpty { return nil }
         let rest = s.dropFirst(word.count)
-        if rest.isEmpty { return (String(word), explicit) }
-        if let f = rest.first, [":", " ", ")", "]", "-", "–", ",", "."].contains(f) { return (String(word), explicit) }
+        if rest.isEmpty { return (String(word), explicit, "") }
+        if let f = rest.first, [":", " ", ")", "]", "-", "–", ",", "."].contains(f) { return (String(word), explicit, String(rest)) }
         return nil
     }
 
@@ -293,8 +304,18 @@ public struct AnswerParser: Sendable {
         var i = 0
         while i + 5 < chars.count {
             if chars[i] == "(", chars[i + 5] == ")", chars[(i + 1)...(i + 4)].allSatisfy(\.isNumber) {
-                out.append(normalize(String(chars[0...(i + 5)])))
-                out.append(normalize(String(chars[0..<i])))
+                let title = String(chars[0..<i]).trimmingCharacters(in: .whitespaces)
+                let year = String(chars[i...(i + 5)])
+                out.append(normalize(title + " " + year))
+                out.append(normalize(title))
+                // "Silence of the Lambs, The" is also written "The Silence of the Lambs".
+                for article in ["The", "A", "An", "Les", "La", "Le", "L'", "Il", "Das", "Der", "Die"] {
+                    if title.hasSuffix(", " + article) {
+                        let front = article + " " + title.dropLast(article.count + 2)
+                        out.append(normalize(front + " " + year))
+                        out.append(normalize(front))
+                    }
+                }
                 break
             }
             i += 1

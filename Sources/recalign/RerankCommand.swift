@@ -109,6 +109,9 @@ struct Rerank: ParsableCommand {
             httpRequests: client.requestsSent, structuredOutput: client.currentMode.rawValue,
             model: model!, prompt: prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)")
         print(summary.table, terminator: "")
+        if run.counts.transportFailures == total, let why = run.outcomes.first?.error {
+            FileHandle.standardError.write(Data("warning: every request failed (first error: \(why)); the output is the retriever's order\n".utf8))
+        }
         try AtomicFile.write(summary.table, to: out + ".report.txt")
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]

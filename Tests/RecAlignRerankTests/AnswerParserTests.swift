@@ -38,6 +38,11 @@ import RecAlignRetrieval
         ("[7] Twelve Monkeys\n[7] Twelve Monkeys\n[999] Unknown", ["7"], .partial),
         ("- Usual Suspects, The\n- 12: whatever\n* Back to the Future (1985) is a classic", ["12", "204"], .partial),
         ("Rank 1: [183]\nRank 2: [176]\nRank 3: [204]\nRank 4: [98]", ["183", "176", "204", "98"], .ok),
+        // Bracketed list numbers that are not ids, or that name another candidate than the title after them.
+        ("[1] Alien (1979)\n[2] Aliens (1986)", ["183", "176"], .partial),
+        ("[7] Alien (1979)\n[98] The Silence of the Lambs\n[12] Crime", ["183", "98", "12"], .ok),
+        ("Heat (1995) was good\nAlien (1979) Action Horror Sci-Fi Thriller", ["183"], .partial),
+        (#"["The Usual Suspects (1995)", "the silence of the lambs"]"#, ["12", "98"], .partial),
     ]
 
     @Test(arguments: 0..<table.count)
@@ -68,5 +73,8 @@ import RecAlignRetrieval
     @Test func normalizeFoldsCaseAccentsAndPunctuation() {
         #expect(AnswerParser.normalize("  Amélie, LE (2001)!! ") == "amelie le 2001")
         #expect(AnswerParser.textVariants("Toy Story (1995) Animation") == ["toy story 1995 animation", "toy story 1995", "toy story"])
+        #expect(AnswerParser.textVariants("Usual Suspects, The (1995) Crime") == [
+            "usual suspects the 1995 crime", "usual suspects the 1995", "usual suspects the", "the usual suspects 1995",
+            "the usual suspects"])
     }
 }
