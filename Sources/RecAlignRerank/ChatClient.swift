@@ -14,6 +14,17 @@ public enum StructuredOutput: String, CaseIterable, Codable, Sendable {
     case plain
 }
 
+/// How requests travel.
+public enum HTTPTransport: String, CaseIterable, Codable, Sendable {
+    /// Sockets for `http://`, URLSession for `https://`.
+    case auto
+    /// Foundation's URLSession (FoundationNetworking on Linux) for every URL. On Linux with the
+    /// libcurl it links here it busy-polls about half a core while waiting for a slow answer.
+    case urlSession = "urlsession"
+    /// The built-in POSIX-socket HTTP/1.1 client (plain `http://` only).
+    case socket
+}
+
 /// Settings of a chat-completions client.
 public struct ChatClientConfig: Sendable {
     /// Server root (`http://127.0.0.1:8080`), its `/v1`, or the full `/v1/chat/completions` URL.
@@ -39,6 +50,7 @@ public struct ChatClientConfig: Sendable {
     /// A JSON object whose fields are added to every request body (server-specific settings such as
     /// llama.cpp's `repeat_penalty`); its fields win over the client's own.
     public var extraBody: [String: JSONValue] = [:]
+    public var transport: HTTPTransport = .auto
 
     public init(baseURL: URL, model: String, apiKey: String? = nil) {
         self.baseURL = baseURL; self.model = model; self.apiKey = apiKey
@@ -240,8 +252,32 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
 
     func countRequest() { lock.lock(); sent += 1; lock.unlock() }
 
-    /// One POST with a hard deadline (a timer races the data task; the loser is ignored).
+    /// True when requests go through the socket client rather than URLSession.
+    public var usesSockets: Bool {
+        switch config.transport {
+        case .socket: return true
+        case .urlSession: return false
+        case .auto: return config.endpoint.scheme?.lowercased() == "http"
+        }
+    }
+
+    /// One POST with a hard deadline.
     func attempt(_ body: Data) async -> AttemptResult {
+        if usesSockets {
+            countRequest()
+            var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+            if let k = config.apiKey, !k.isEmpty { headers.append(("Authorization", "Bearer \(k)")) }
+            switch await SocketHTTP.post(url: config.endpoint, headers: headers, body: body, timeout: config.timeout) {
+            case let .answered(status, data): return .answered(status, data)
+            case .timeout: return .timeout
+            case let .connection(m): return .connection(m)
+            }
+        }
+        return await attemptURLSession(body)
+    }
+
+    /// One POST through URLSession (a timer races the data task; the loser is ignored).
+    func attemptURLSession(_ body: Data) async -> AttemptResult {
         var req = URLRequest(url: config.endpoint)
         req.httpMethod = "POST"
         req.httpBody = body

@@ -8,6 +8,7 @@ import RecAlignRetrieval
 extension PromptKind: ExpressibleByArgument {}
 extension LiuTask: ExpressibleByArgument {}
 extension StructuredOutput: ExpressibleByArgument {}
+extension HTTPTransport: ExpressibleByArgument {}
 
 struct Rerank: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,8 @@ struct Rerank: ParsableCommand {
     @Option(help: "Seed of the demonstration draw and of the server's sampler.") var seed = 42
     @Option(help: "Answer constraint: json-schema | grammar | plain.") var structured: StructuredOutput = .jsonSchema
     @Option(help: "Requests in flight at once.") var concurrency = 1
+    @Option(help: "HTTP client: auto (sockets for http://, URLSession for https://) | urlsession | socket.")
+    var transport: HTTPTransport = .auto
     @Option(help: "Seconds per attempt.") var timeout: Double = 120
     @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
     @Option(help: "max_tokens of each answer.") var maxTokens = 256
@@ -67,6 +70,9 @@ struct Rerank: ParsableCommand {
                 throw ValidationError("--server URL is required (e.g. http://127.0.0.1:8088) unless --dry-run")
             }
             if model == nil { throw ValidationError("--model is required unless --dry-run") }
+            if transport == .socket, URL(string: s)?.scheme?.lowercased() != "http" {
+                throw ValidationError("--transport socket speaks plain http:// only; use auto or urlsession for \(s)")
+            }
         }
     }
 
@@ -88,6 +94,7 @@ struct Rerank: ParsableCommand {
         config.timeout = timeout; config.retries = retries; config.structured = structured
         config.maxTokens = maxTokens; config.temperature = temperature; config.seed = seed
         config.presencePenalty = presencePenalty; config.frequencyPenalty = frequencyPenalty
+        config.transport = transport
         if let e = extraBody {
             do { config.extraBody = try JSONValue.object(from: e) } catch {
                 throw ValidationError("--extra-body must be a JSON object: \(e)")
