@@ -25,19 +25,21 @@ public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float
     if needs {
         Autograd.record {
             out.withIncomingGrad { dS in
+                // Gradient buffers are allocated here, once, not lazily inside the parallel loop.
+                let dQ = q.requiresGrad ? q.gradData : nil, dK = k.requiresGrad ? k.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
                     let bi = i / h, hi = i % h
                     do {
                         let dSbh = dS + (bi * h + hi) * t * s
-                        if q.requiresGrad {
+                        if let dQ {
                             BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dSbh, lda: s,
                                       b: k.data + bi * s * c + hi * d, ldb: c, beta: 1,
-                                      c: q.gradData + bi * t * c + hi * d, ldc: c)
+                                      c: dQ + bi * t * c + hi * d, ldc: c)
                         }
-                        if k.requiresGrad {
+                        if let dK {
                             BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, alpha: scale, a: dSbh, lda: s,
                                       b: q.data + bi * t * c + hi * d, ldb: c, beta: 1,
-                                      c: k.gradData + bi * s * c + hi * d, ldc: c)
+                                      c: dK + bi * s * c + hi * d, ldc: c)
                         }
                     }
                 }
@@ -69,18 +71,19 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
     if needs {
         Autograd.record {
             out.withIncomingGrad { dO in
+                let dP = p.requiresGrad ? p.gradData : nil, dV = v.requiresGrad ? v.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
                     let bi = i / h, hi = i % h
                     do {
                         let dObh = dO + bi * t * c + hi * d
-                        if p.requiresGrad {
+                        if let dP {
                             BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dObh, lda: c,
                                       b: v.data + bi * s * c + hi * d, ldb: c, beta: 1,
-                                      c: p.gradData + (bi * h + hi) * t * s, ldc: s)
+                                      c: dP + (bi * h + hi) * t * s, ldc: s)
                         }
-                        if v.requiresGrad {
+                        if let dV {
                             BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: p.data + (bi * h + hi) * t * s,
-                                      lda: s, b: dObh, ldb: c, beta: 1, c: v.gradData + bi * s * c + hi * d, ldc: c)
+                                      lda: s, b: dObh, ldb: c, beta: 1, c: dV + bi * s * c + hi * d, ldc: c)
                         }
                     }
                 }
