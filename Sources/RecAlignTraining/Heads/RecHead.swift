@@ -47,7 +47,11 @@ public final class RecHead: Module {
     public func userVectors(states: Tensor, batch: HistoryBatch, rng: inout SeededRNG) -> Tensor {
         if let seq { return l2Normalize(seq(items: states, batch: batch, rng: &rng)) }
         let x = embedding(states, ids: batch.ids, shape: [batch.batch, batch.length])
-        return l2Normalize(meanPool(x, mask: Tensor(batch.mask, shape: [batch.batch, batch.length])))
+        let mask = Tensor(batch.mask, shape: [batch.batch, batch.length])
+        let pooled = meanPool(x, mask: mask)
+        // meanPool's backward reads the mask through a raw pointer: keep the mask alive until backward runs.
+        if Autograd.needsGrad(x) { Autograd.record { withExtendedLifetime(mask) {} } }
+        return l2Normalize(pooled)
     }
 
     /// Inference: item vectors [n, H] and the vectors of `histories` (item rows, oldest first) [U, H],
