@@ -32,7 +32,7 @@ struct TrainHead: ParsableCommand {
     var corpus: String
     @Option(help: "Head: linear, moe (adaptors with a mean user tower) or seq (transformer user tower).")
     var head: HeadRecipe = .seq
-    @Option(help: "Adaptor under the seq tower: linear or moe.")
+    @Option(help: "Adaptor under the seq tower: linear, moe or none (frozen item vectors; best for cold items).")
     var adaptor: AdaptorKind = .moe
     @Option(help: "MoE experts.")
     var experts: Int = 8

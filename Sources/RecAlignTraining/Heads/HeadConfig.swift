@@ -7,6 +7,9 @@ public enum AdaptorKind: String, Codable, CaseIterable, Sendable {
     case linear
     /// UniSRec's MoE adaptor: K whitened experts (x - b_k) W_k mixed by a softmax gate of x, normalised.
     case moe
+    /// No adaptor: item vectors are the frozen (normalised) embeddings; only the user tower (and the seq
+    /// tower's projection) trains, so warm and cold items stay in one space.
+    case none
 }
 
 /// How a user vector is made from the adapted item vectors of the user's history.
@@ -44,7 +47,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
                 hiddenDim: Int = 128, layers: Int = 2, heads: Int = 2, ffnMultiplier: Int = 2, maxHistory: Int = 50,
                 dropout: Float = 0.1, scale: Float = 20) {
         self.adaptor = adaptor; self.tower = tower; self.inputDim = inputDim
-        self.adaptorDim = adaptor == .linear ? inputDim : (adaptorDim ?? inputDim)
+        self.adaptorDim = adaptor == .moe ? (adaptorDim ?? inputDim) : inputDim
         self.experts = experts; self.hiddenDim = hiddenDim; self.layers = layers; self.heads = heads
         self.ffnMultiplier = ffnMultiplier; self.maxHistory = maxHistory; self.dropout = dropout; self.scale = scale
     }
@@ -59,7 +62,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         }
         try check(inputDim > 0, "inputDim", "must be positive, got \(inputDim)")
         try check(adaptorDim > 0, "adaptorDim", "must be positive, got \(adaptorDim)")
-        try check(adaptor != .linear || adaptorDim == inputDim, "adaptorDim", "the linear adaptor keeps inputDim (\(inputDim))")
+        try check(adaptor == .moe || adaptorDim == inputDim, "adaptorDim", "the \(adaptor.rawValue) adaptor keeps inputDim (\(inputDim))")
         try check(experts >= 1, "experts", "must be at least 1, got \(experts)")
         try check(maxHistory >= 1, "maxHistory", "must be at least 1, got \(maxHistory)")
         try check(dropout >= 0 && dropout < 1, "dropout", "must be in [0, 1), got \(dropout)")

@@ -19,6 +19,7 @@ public final class RecHead: Module {
         self.config = config
         switch config.adaptor {
         case .linear: linear = LinearAdaptor(dim: config.inputDim, dropout: config.dropout); moe = nil
+        case .none: linear = nil; moe = nil
         case .moe:
             linear = nil
             moe = MoEAdaptor(inputDim: config.inputDim, outputDim: config.adaptorDim, experts: config.experts,
@@ -36,7 +37,8 @@ public final class RecHead: Module {
 
     /// Item states the tower reads: [n, C] frozen embeddings -> [n, H] (not normalised when projected).
     public func itemStates(_ embeddings: Tensor, rng: inout SeededRNG) -> Tensor {
-        let a = linear.map { $0(embeddings, rng: &rng) } ?? moe!(embeddings, rng: &rng)
+        let a: Tensor
+        if let linear { a = linear(embeddings, rng: &rng) } else if let moe { a = moe(embeddings, rng: &rng) } else { a = l2Normalize(embeddings) }
         return proj.map { $0(a) } ?? a
     }
 
