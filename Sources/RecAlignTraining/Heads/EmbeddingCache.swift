@@ -1,0 +1,39 @@
+// EmbeddingCache: frozen text embeddings of a corpus's items, computed once per (model, texts) and kept as .npy.
+import Foundation
+import RecAlignModels
+import RecAlignFormats
+
+public enum EmbeddingCache {
+    /// FNV-1a 64 of the model folder's real path, its weights' size and modification time, and every text.
+    public static func key(modelPath: String, texts: [String]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func feed(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }; h = (h ^ 0xff) &* 0x100_0000_01b3 }
+        let real = URL(fileURLWithPath: modelPath).resolvingSymlinksInPath().path
+        feed(real)
+        let attrs = try? FileManager.default.attributesOfItem(atPath: (real as NSString).appendingPathComponent("model.safetensors"))
+        feed("\((attrs?[.size] as? NSNumber)?.intValue ?? 0)")
+        feed("\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
+        for t in texts { feed(t) }
+        return String(h, radix: 16)
+    }
+
+    /// Embeddings [texts.count, dim] row-major: read from `<cacheDir>/<name>-<key>.npy` when present, else
+    /// encoded with `SentenceEncoder(path: modelPath)` and written there. Returns the values, dim, and
+    /// whether the cache was used.
+    public static func embeddings(modelPath: String, texts: [String], cacheDir: String, name: String,
+                                  batchSize: Int = 64) throws -> (values: [Float], dim: Int, cached: Bool) {
+        let path = (cacheDir as NSString).appendingPathComponent("\(name)-\(key(modelPath: modelPath, texts: texts)).npy")
+        if FileManager.default.fileExists(atPath: path) {
+            let a = try NpyFile.read(path)
+            guard let v = a.floats, a.shape.count == 2, a.shape[0] == texts.count else {
+                throw HeadError.badFile(path: path, detail: "expected float32 [\(texts.count), dim], got \(a.dtype) \(a.shape)")
+            }
+            return (v, a.shape[1], true)
+        }
+        let encoder = try SentenceEncoder(path: modelPath)
+        let m = encoder.encode(texts, batchSize: batchSize)
+        try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
+        try NpyFile.write(floats: m.values, shape: [m.rows, m.dim], to: path)
+        return (m.values, m.dim, false)
+    }
+}

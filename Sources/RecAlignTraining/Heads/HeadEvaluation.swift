@@ -1,0 +1,53 @@
+// HeadEvaluation: protocol ranks (PROTOCOL section 4) of every evaluated user against all items for a head.
+import Foundation
+import RecAlignNN
+import RecAlignData
+import RecAlignRetrieval
+
+/// Ranks the held-out targets of a split's evaluated users by dot products of user and item vectors.
+public enum HeadEvaluation {
+    /// 1-based target ranks of `users` given unit vectors (row-major: items [n, d], users [U, d]).
+    /// Scores = users · itemsᵀ in blocks of 256 users; exclusions and ties follow the protocol.
+    public static func ranks(itemVectors: [Float], userVectors: [Float], dim: Int, users: [Int32],
+                             split: Split, stage: EvalStage) -> [Int] {
+        let n = itemVectors.count / dim
+        let items = Tensor(itemVectors, shape: [n, dim])
+        var out: [Int] = []
+        out.reserveCapacity(users.count)
+        Autograd.noGrad {
+            for start in stride(from: 0, to: users.count, by: 256) {
+                let end = min(users.count, start + 256)
+                let block = Tensor(Array(userVectors[(start * dim)..<(end * dim)]), shape: [end - start, dim])
+                let scores = matmul(block, items, transB: true)
+                for (k, u) in users[start..<end].enumerated() {
+                    let row = UnsafeBufferPointer(start: scores.data + k * n, count: n)
+                    let target = Int(split.target(user: Int(u), stage: stage).itemRow)
+                    out.append(RankMetrics.rank(scores: row, target: target, excluded: split.exclusionSet(user: Int(u), stage: stage)))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Metrics of `head` on a split's stage and setting, from frozen item embeddings [n, C].
+    public static func evaluate(_ head: RecHead, itemEmbeddings: [Float], split: Split, stage: EvalStage,
+                                setting: EvalSetting) throws -> MetricSummary {
+        let users = split.evaluatedUsers(stage, setting)
+        let histories = users.map { split.history(user: Int($0), stage: stage, setting: setting) }
+        let v = try head.vectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories)
+        return MetricSummary(ranks: ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users,
+                                          split: split, stage: stage))
+    }
+}
+
+extension MetricSummary {
+    /// "R@10 0.1234  N@10 0.0567  MRR@10 0.0400  R@50 0.3000 (943 users)".
+    public var line: String {
+        String(format: "R@10 %.4f  N@10 %.4f  MRR@10 %.4f  R@50 %.4f (%d users)", recall10, ndcg10, mrr10, recall50, users)
+    }
+    /// True when `self` beats `other` on Recall@10, NDCG@10 breaking ties (the protocol's model selection).
+    public func isBetter(than other: MetricSummary?) -> Bool {
+        guard let other else { return true }
+        return recall10 > other.recall10 || (recall10 == other.recall10 && ndcg10 > other.ndcg10)
+    }
+}

@@ -1,0 +1,88 @@
+// RecHead: adaptor + user tower as one Module; item and user vectors from cached text embeddings.
+import Foundation
+import RecAlignNN
+
+/// A recommendation head over frozen text embeddings. Item vector = normalize(proj(adaptor(text emb)));
+/// user vector = the tower over the item states of the user's history. Scores are dot products of the
+/// (unit-norm) vectors, so a cold item is scored from its text alone.
+public final class RecHead: Module {
+    public let config: HeadConfig
+    public let linear: LinearAdaptor?
+    public let moe: MoEAdaptor?
+    /// Adaptor output -> transformer width (seq tower, when the widths differ).
+    public let proj: Linear?
+    public let seq: SequentialTower?
+
+    /// A freshly initialised head (`seed` drives every random init).
+    public init(config: HeadConfig, seed: UInt64 = 0) {
+        var rng = SeededRNG(seed: seed)
+        self.config = config
+        switch config.adaptor {
+        case .linear: linear = LinearAdaptor(dim: config.inputDim, dropout: config.dropout); moe = nil
+        case .none: linear = nil; moe = nil
+        case .moe:
+            linear = nil
+            moe = MoEAdaptor(inputDim: config.inputDim, outputDim: config.adaptorDim, experts: config.experts,
+                             dropout: config.dropout, rng: &rng)
+        }
+        if config.tower == .seq {
+            proj = config.adaptorDim == config.hiddenDim ? nil : Linear(config.adaptorDim, config.hiddenDim, rng: &rng)
+            seq = SequentialTower(dim: config.hiddenDim, layers: config.layers, heads: config.heads,
+                                  ffn: config.hiddenDim * config.ffnMultiplier, maxHistory: config.maxHistory,
+                                  dropout: config.dropout, rng: &rng)
+        } else {
+            proj = nil; seq = nil
+        }
+    }
+
+    /// Item states the tower reads: [n, C] frozen embeddings -> [n, H] (not normalised when projected).
+    public func itemStates(_ embeddings: Tensor, rng: inout SeededRNG) -> Tensor {
+        let a: Tensor
+        if let linear { a = linear(embeddings, rng: &rng) } else if let moe { a = moe(embeddings, rng: &rng) } else { a = l2Normalize(embeddings) }
+        return proj.map { $0(a) } ?? a
+    }
+
+    /// Unit-norm item vectors from item states.
+    public func itemVectors(states: Tensor) -> Tensor { proj == nil ? states : l2Normalize(states) }
+
+    /// Unit-norm user vectors [B, H] from item states [n, H] and a history batch.
+    public func userVectors(states: Tensor, batch: HistoryBatch, rng: inout SeededRNG) -> Tensor {
+        if let seq { return l2Normalize(seq(items: states, batch: batch, rng: &rng)) }
+        let x = embedding(states, ids: batch.ids, shape: [batch.batch, batch.length])
+        let mask = Tensor(batch.mask, shape: [batch.batch, batch.length])
+        let pooled = meanPool(x, mask: mask)
+        // meanPool's backward reads the mask through a raw pointer: keep the mask alive until backward runs.
+        if Autograd.needsGrad(x) { Autograd.record { withExtendedLifetime(mask) {} } }
+        return l2Normalize(pooled)
+    }
+
+    /// Inference: item vectors [n, H] and the vectors of `histories` (item rows, oldest first) [U, H],
+    /// row-major, from frozen embeddings [n, C]. No gradients; dropout off.
+    public func vectors(itemEmbeddings: [Float], itemCount n: Int, histories: [[Int32]],
+                        batchSize: Int = 256) throws -> (items: [Float], users: [Float], dim: Int) {
+        guard itemEmbeddings.count == n * config.inputDim else {
+            throw HeadError.badInput("\(itemEmbeddings.count) embedding values for \(n) items x \(config.inputDim)")
+        }
+        for (u, h) in histories.enumerated() {
+            if let bad = h.first(where: { $0 < 0 || Int($0) >= n }) {
+                throw HeadError.badInput("history of user \(u) holds item row \(bad) outside 0..<\(n)")
+            }
+        }
+        let wasTraining = training
+        train(false)
+        defer { train(wasTraining) }
+        return Autograd.noGrad {
+            var rng = SeededRNG(seed: 0)
+            let states = itemStates(Tensor(itemEmbeddings, shape: [n, config.inputDim]), rng: &rng)
+            let items = itemVectors(states: states)
+            let dim = items.lastDim
+            var users = [Float](repeating: 0, count: histories.count * dim)
+            for start in stride(from: 0, to: histories.count, by: batchSize) {
+                let part = histories[start..<min(histories.count, start + batchSize)].map { $0[...] }
+                let v = userVectors(states: states, batch: HistoryBatch(part, maxHistory: config.maxHistory), rng: &rng)
+                users.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: start * dim).update(from: v.data, count: v.count) }
+            }
+            return (items.array, users, dim)
+        }
+    }
+}
