@@ -4,6 +4,7 @@ import Foundation
 import RecAlignData
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignTraining
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,9 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Skip popularity and item-kNN.") var noBaselines = false
     @Option(help: "Folder for results.md / results.json.") var out: String = "runs/evaluate"
     @Option(help: "Also write the protocol's split files and user texts to this folder.") var writeSplit: String?
+    @Option(parsing: .upToNextOption,
+            help: "Tuned representations to add as rows: model folders, adapter folders (prompt/prefix/LoRA) or head folders.")
+    var compare: [String] = []
 
     func run() throws {
         let t0 = Date()
@@ -37,7 +41,18 @@ struct Evaluate: ParsableCommand {
         plan.stages = split; plan.settings = setting
         plan.meanOfLast = meanOfLast > 0 ? meanOfLast : nil
         plan.whitening = !noWhitening; plan.whiteningDim = whiteningDim; plan.baselines = !noBaselines
-        let table = try TwoTowerEvaluation.run(towers: towers, plan: plan, log: note)
+        var table = try TwoTowerEvaluation.run(towers: towers, plan: plan, log: note)
+        var tunedPlan = plan
+        tunedPlan.whitening = false; tunedPlan.baselines = false; tunedPlan.meanOfLast = nil
+        for path in compare {
+            let source = TunedSource(path: path)
+            if case let .head(dir) = source {
+                table.rows += try headRows(dir, towers: towers, plan: tunedPlan, label: source.label).rows
+            } else if let enc = try source.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength) {
+                let t = TextTowers(encoder: enc, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
+                table.rows += try TwoTowerEvaluation.run(towers: t, plan: tunedPlan, label: source.label, log: note).rows
+            }
+        }
         try table.writeMarkdown(to: (out as NSString).appendingPathComponent("results.md"))
         try table.writeJSON(to: (out as NSString).appendingPathComponent("results.json"))
         print(table.markdown())

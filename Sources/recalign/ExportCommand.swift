@@ -5,6 +5,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignTraining
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,17 +21,19 @@ struct Export: ParsableCommand {
     @Flag(help: "Whiten both towers (fitted on the item tower).") var whiten = false
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
+    @Option(help: "A tuned adapter (prompt/prefix/LoRA) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
 
     func run() throws {
         let corpus = try corpusOptions.load()
-        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let source = tuned.map { TunedSource(path: $0) }
+        let encoder = try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
+            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
         let itemBar = ProgressBar("items", total: corpus.itemCount, unit: "texts")
-        var items = towers.items { done, _ in itemBar.update(done) }.values
+        _ = towers.items { done, _ in itemBar.update(done) }
         let users = corpus.split.evaluatedUsers(split, setting)
-        let userBar = ProgressBar("users", total: users.count, unit: "texts")
-        let userM = towers.users(users, split, setting) { done, _ in userBar.update(done) }
-        var userV = userM.values, dim = userM.dim
+        let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength)
+        var items = v.items, userV = v.users, dim = v.dim
         if whiten {
             let w = try Whitening.fit(items, dim: dim)
             items = try w.apply(items); userV = try w.apply(userV); dim = w.outDim
@@ -42,7 +45,7 @@ struct Export: ParsableCommand {
         try writeMatrix(userV, rows: users.count, dim: dim, format: format, to: path("users.\(ext)"))
         try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: path("users.ids"))
         let meta: [String: Any] = [
-            "model": modelOptions.model, "pooling": encoder.folder.pooling.modes.map(\.rawValue),
+            "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
             "whitening": whiten, "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,

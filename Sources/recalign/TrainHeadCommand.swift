@@ -7,7 +7,6 @@ import RecAlignRetrieval
 import RecAlignTraining
 
 extension AdaptorKind: ExpressibleByArgument {}
-extension EvalSetting: ExpressibleByArgument {}
 extension HeadLoss: ExpressibleByArgument {}
 
 /// The head recipes of the CLI.

@@ -1,0 +1,73 @@
+// TunedSources: tuned representations named on the command line (model folder, adapter, head) and their rows.
+import Foundation
+import RecAlignModels
+import RecAlignRetrieval
+import RecAlignTraining
+
+/// What a path given to `--compare` holds.
+enum TunedSource {
+    case model(String)      // an HF / sentence-transformers folder (full or top-layer fine-tuning)
+    case adapter(String)    // adapter.safetensors + adapter_config.json (prompt, prefix, LoRA)
+    case head(String)       // head.safetensors + head_config.json (adaptor, sequential tower)
+
+    init(path: String) {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: (path as NSString).appendingPathComponent("head_config.json")) { self = .head(path) }
+        else if fm.fileExists(atPath: (path as NSString).appendingPathComponent(AdapterFiles.config)) { self = .adapter(path) }
+        else { self = .model(path) }
+    }
+
+    var label: String {
+        switch self {
+        case let .model(p): return "tuned \((p as NSString).lastPathComponent)"
+        case let .adapter(p): return "adapter \((p as NSString).lastPathComponent)"
+        case let .head(p): return "head \((p as NSString).lastPathComponent)"
+        }
+    }
+
+    /// An encoder for this source's text towers (nil for a head, which works on the base encoder's vectors).
+    func encoder(base: String, maxLength: Int?) throws -> SentenceEncoder? {
+        switch self {
+        case let .model(p): return try SentenceEncoder(path: p, maxLength: maxLength)
+        case let .adapter(p):
+            let e = try SentenceEncoder(path: base, maxLength: maxLength)
+            try loadAdapter(p, into: e)
+            return e
+        case .head: return nil
+        }
+    }
+}
+
+/// Rows of a head (adaptor / sequential tower) over the frozen item embeddings of `towers`.
+func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
+    let head = try loadHead(dir)
+    let corpus = towers.corpus
+    let items = towers.items()
+    var table = ResultTable()
+    for setting in plan.settings {
+        for stage in plan.stages {
+            let users = corpus.split.evaluatedUsers(stage, setting)
+            if users.isEmpty { continue }
+            let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
+            let v = try head.vectors(itemEmbeddings: items.values, itemCount: corpus.itemCount, histories: hist)
+            let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
+            let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude)
+            table.append(method: label, setting: setting, split: stage, metrics: MetricSummary(ranks: ranks))
+        }
+    }
+    return table
+}
+
+/// Item and user vectors of a source for one split (export, candidates).
+func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
+                   maxLength: Int?) throws -> (items: [Float], users: [Float], dim: Int) {
+    switch source {
+    case let .head(dir)?:
+        let head = try loadHead(dir)
+        let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
+        return try head.vectors(itemEmbeddings: base.items().values, itemCount: base.corpus.itemCount, histories: hist)
+    default:
+        let items = base.items(), u = base.users(users, stage, setting)
+        return (items.values, u.values, items.dim)
+    }
+}
