@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: fast),
         // Layer 6: retrieval, evaluation, export; training.
         .target(name: "RecAlignRetrieval",
-                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats"], swiftSettings: fast),
+                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats", "RecAlignModels"], swiftSettings: fast),
         .target(name: "RecAlignTraining",
                 dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),
         // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
@@ -45,6 +45,8 @@ let package = Package(
                           swiftSettings: fast),
         // Benchmarks (release build): `swift run -c release CoreBench`.
         .executableTarget(name: "CoreBench", dependencies: ["RecAlignNN"], path: "Benchmarks/CoreBench",
+                          swiftSettings: fast),
+        .executableTarget(name: "TopKBench", dependencies: ["RecAlignRetrieval"], path: "Benchmarks/TopKBench",
                           swiftSettings: fast),
         // Tests.
         .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),

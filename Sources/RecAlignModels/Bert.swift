@@ -59,6 +59,18 @@ public final class BertSelfAttention: Module {
 
     /// x [B, T, C], additive mask [B, S] (S = P + T with prefix keys/values [P, C]) -> context [B, T, C].
     func callAsFunction(_ x: Tensor, mask: Tensor, prefix: (key: Tensor, value: Tensor)?, rng: inout SeededRNG) -> Tensor {
+        let d = x.shape[2] / heads
+        let inference = !Autograd.isGradEnabled || !(x.requiresGrad || query.weight.requiresGrad || key.weight.requiresGrad
+            || value.weight.requiresGrad || query_lora != nil || value_lora != nil || prefix != nil)
+        if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil {
+            // One GEMM for Q, K and V (weights stacked [3C, C]), then fused attention per head.
+            let qkv = Autograd.noGrad { () -> Tensor in
+                let w = concat([query.weight, key.weight, value.weight], axis: 0)
+                let b = concat([query.bias!, key.bias!, value.bias!], axis: 0)
+                return linear(x, weight: w, bias: b)
+            }
+            return attentionInference(packed: qkv, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
+        }
         var q = query(x), k = key(x), v = value(x)
         if let query_lora { q = add(q, query_lora(x)) }
         if let value_lora { v = add(v, value_lora(x)) }
@@ -67,7 +79,6 @@ public final class BertSelfAttention: Module {
             k = concat([repeatBatch(prefix.key, b), k], axis: 1)
             v = concat([repeatBatch(prefix.value, b), v], axis: 1)
         }
-        let d = x.shape[2] / heads
         if !Autograd.needsGrad(q, k, v) && !(training && dropout.p > 0) {
             return attentionInference(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
         }

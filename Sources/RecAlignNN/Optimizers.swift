@@ -137,9 +137,13 @@ public func clipGradNorm(_ params: [Tensor], maxNorm: Float) -> Float {
     var total: Double = 0
     for p in params {
         guard let g = p.gradIfAllocated else { continue }
-        var s: Float = 0
-        for j in 0..<p.count { s += g[j] * g[j] }
-        total += Double(s)
+        // Chunks of 4096 summed in Float (vectorised), accumulated in Double across chunks.
+        var j = 0
+        while j < p.count {
+            let n = min(4096, p.count - j)
+            total += Double(vdot(g + j, g + j, n))
+            j += n
+        }
     }
     let norm = Float(total.squareRoot())
     let coef = maxNorm / (norm + 1e-6)

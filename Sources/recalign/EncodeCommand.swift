@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import RecAlignFormats
 import RecAlignModels
+import RecAlignRetrieval
 
 /// Output formats of an embedding matrix.
 enum MatrixFormat: String, ExpressibleByArgument, CaseIterable {
@@ -29,7 +30,10 @@ struct Encode: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Text file, one text per line (UTF-8).")
-    var input: String
+    var input: String?
+
+    @Option(help: "Encode a corpus's item texts instead (RecBole / MovieLens folder or .jsonl); ids are item ids.")
+    var corpus: String?
 
     @Flag(help: "Input lines are 'id<TAB>text'.")
     var tsv = false
@@ -40,7 +44,17 @@ struct Encode: ParsableCommand {
     @Option(help: "Output format: npy, fvecs, safetensors (default: from the output's extension).")
     var format: MatrixFormat?
 
-    func run() throws {
+    func validate() throws {
+        if (input == nil) == (corpus == nil) { throw ValidationError("give exactly one of --input FILE and --corpus DIR") }
+    }
+
+    /// (ids, texts) from the input file or the corpus's item texts.
+    func readTexts() throws -> ([String], [String]) {
+        if let corpus {
+            let c = try PreparedCorpus.load(path: corpus)
+            return (c.split.itemIds, c.itemTexts)
+        }
+        let input = input!
         guard let raw = FileManager.default.contents(atPath: input), let text = String(data: raw, encoding: .utf8) else {
             throw ValidationError("cannot read '\(input)' as UTF-8 text")
         }
@@ -55,6 +69,11 @@ struct Encode: ParsableCommand {
                 ids.append(String(i)); texts.append(line)
             }
         }
+        return (ids, texts)
+    }
+
+    func run() throws {
+        let (ids, texts) = try readTexts()
         let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
         let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")

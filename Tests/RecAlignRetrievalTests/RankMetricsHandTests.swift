@@ -18,7 +18,7 @@ struct RankMetricsHandTests {
         #expect(rank(s, target: 2) == 4)               // 0.9, 0.7 higher, tie at row 0 has a lower row
         #expect(rank(s, target: 2, excluded: [0, 1]) == 2)
         #expect(rank(s, target: 4) == 6)               // NaN is -inf: last
-        #expect(rank(s, target: 3, excluded: [3]) == 4) // the target is never excluded
+        #expect(rank(s, target: 3, excluded: [3]) == 5) // the target is never excluded: 4 higher, NaN below
     }
 
     @Test func metricsFromRanks() {

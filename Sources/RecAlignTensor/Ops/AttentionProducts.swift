@@ -25,19 +25,21 @@ public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float
     if needs {
         Autograd.record {
             out.withIncomingGrad { dS in
+                // Gradient buffers are allocated here, once, not lazily inside the parallel loop.
+                let dQ = q.requiresGrad ? q.gradData : nil, dK = k.requiresGrad ? k.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
                     let bi = i / h, hi = i % h
                     do {
                         let dSbh = dS + (bi * h + hi) * t * s
-                        if q.requiresGrad {
+                        if let dQ {
                             BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dSbh, lda: s,
                                       b: k.data + bi * s * c + hi * d, ldb: c, beta: 1,
-                                      c: q.gradData + bi * t * c + hi * d, ldc: c)
+                                      c: dQ + bi * t * c + hi * d, ldc: c)
                         }
-                        if k.requiresGrad {
+                        if let dK {
                             BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, alpha: scale, a: dSbh, lda: s,
                                       b: q.data + bi * t * c + hi * d, ldb: c, beta: 1,
-                                      c: k.gradData + bi * s * c + hi * d, ldc: c)
+                                      c: dK + bi * s * c + hi * d, ldc: c)
                         }
                     }
                 }
@@ -69,18 +71,19 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
     if needs {
         Autograd.record {
             out.withIncomingGrad { dO in
+                let dP = p.requiresGrad ? p.gradData : nil, dV = v.requiresGrad ? v.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
                     let bi = i / h, hi = i % h
                     do {
                         let dObh = dO + bi * t * c + hi * d
-                        if p.requiresGrad {
+                        if let dP {
                             BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dObh, lda: c,
                                       b: v.data + bi * s * c + hi * d, ldb: c, beta: 1,
-                                      c: p.gradData + (bi * h + hi) * t * s, ldc: s)
+                                      c: dP + (bi * h + hi) * t * s, ldc: s)
                         }
-                        if v.requiresGrad {
+                        if let dV {
                             BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: p.data + (bi * h + hi) * t * s,
-                                      lda: s, b: dObh, ldb: c, beta: 1, c: v.gradData + bi * s * c + hi * d, ldc: c)
+                                      lda: s, b: dObh, ldb: c, beta: 1, c: dV + bi * s * c + hi * d, ldc: c)
                         }
                     }
                 }
@@ -92,14 +95,32 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
 
 /// Inference-only fused attention: per (batch, head), scores = scale · Q Kᵀ, masked softmax and P V are done
 /// on one [T, S] block in a per-thread scratch buffer, heads side by side on the cores. Nothing is recorded;
-/// equal to attentionContext(softmax(attentionScores(q, k) , mask), v) without materialising [B, H, T, S].
+/// equal to attentionContext(softmax(attentionScores(q, k), mask), v) without materialising [B, H, T, S].
 public func attentionInference(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, heads h: Int, scale: Float) -> Tensor {
-    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2], d = c / h
+    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2]
     precondition(k.shape == v.shape && k.shape[0] == b && k.shape[2] == c, "attentionInference: Q \(q.shape) K \(k.shape) V \(v.shape)")
     let out = Tensor(uninitialized: [b, t, c])
+    fusedAttention(q: q.data, k: k.data, v: v.data, ldq: c, ldkv: c, out: out.data, b: b, t: t, s: s, c: c, heads: h,
+                   mask: mask?.data, scale: scale)
+    return out
+}
+
+/// The same on one packed projection qkv [B, T, 3C] (Q, K, V side by side in each row, as one GEMM with the
+/// three weight matrices stacked produces them).
+public func attentionInference(packed qkv: Tensor, mask: Tensor?, heads h: Int, scale: Float) -> Tensor {
+    let b = qkv.shape[0], t = qkv.shape[1], c = qkv.shape[2] / 3
+    let out = Tensor(uninitialized: [b, t, c])
+    fusedAttention(q: qkv.data, k: qkv.data + c, v: qkv.data + 2 * c, ldq: 3 * c, ldkv: 3 * c, out: out.data,
+                   b: b, t: t, s: t, c: c, heads: h, mask: mask?.data, scale: scale)
+    return out
+}
+
+func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointer<Float>, v vd: UnsafeMutablePointer<Float>,
+                    ldq: Int, ldkv: Int, out od: UnsafeMutablePointer<Float>, b: Int, t: Int, s: Int, c: Int, heads h: Int,
+                    mask md: UnsafeMutablePointer<Float>?, scale: Float) {
+    let d = c / h
     let workers = max(1, Parallel.workers)
     let scratch = Storage(count: workers * t * s, zeroed: false)
-    let qd = q.data, kd = k.data, vd = v.data, od = out.data, md = mask?.data
     let n = b * h, per = (n + workers - 1) / workers
     let saved = BLAS.threads
     BLAS.threads = 1
@@ -107,14 +128,13 @@ public func attentionInference(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
         let sc = scratch.base + w * t * s
         for i in (w * per)..<min(n, (w + 1) * per) {
             let bi = i / h, hi = i % h
-            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * c + hi * d, lda: c,
-                      b: kd + bi * s * c + hi * d, ldb: c, beta: 0, c: sc, ldc: s)
+            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * ldq + hi * d, lda: ldq,
+                      b: kd + bi * s * ldkv + hi * d, ldb: ldkv, beta: 0, c: sc, ldc: s)
             let mr = md.map { $0 + bi * s }
             for r in 0..<t { softmaxRow(sc + r * s, mr, sc + r * s, s) }
-            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * c + hi * d, ldb: c,
+            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * ldkv + hi * d, ldb: ldkv,
                       beta: 0, c: od + bi * t * c + hi * d, ldc: c)
         }
     }
     BLAS.threads = saved
-    return out
 }

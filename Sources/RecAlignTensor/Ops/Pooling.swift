@@ -27,7 +27,7 @@ public func meanPool(_ x: Tensor, mask: Tensor) -> Tensor {
     if needs {
         Autograd.record {
             y.withIncomingGrad { dY in
-                let dX = x.gradData
+                let dX = x.gradData, md = mask.data   // the closure keeps `mask` alive
                 for bi in 0..<b {
                     for ti in 0..<t where md[bi * t + ti] != 0 {
                         let w = md[bi * t + ti] / den.base[bi], dxr = dX + (bi * t + ti) * c, g = dY + bi * c

@@ -36,18 +36,40 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
     return y
 }
 
-/// One row: y = exp(x + m - max) / Σ exp(x + m - max). A fully masked row (max = -inf) is treated as max 0.
+/// One row: y = exp(x + m - max) / Σ exp(x + m - max), in three passes over the row (max with the mask
+/// added, exp fused with the sum, scale). A fully masked row (max = -inf) is treated as max 0.
 @inline(__always)
 func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: UnsafeMutablePointer<Float>, _ s: Int) {
-    if let mr { for j in 0..<s { yr[j] = xr[j] + mr[j] } } else { yr.update(from: xr, count: s) }
-    var mx = vmax(yr, s)
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var j = 0
+    if let mr {
+        while j + 8 <= s {
+            let v = load8(xr, j) + load8(mr, j)
+            UnsafeMutableRawPointer(yr + j).storeBytes(of: v, as: SIMD8<Float>.self)
+            m8 = m8.replacing(with: v, where: v .> m8)
+            j += 8
+        }
+    } else {
+        while j + 8 <= s {
+            let v = load8(xr, j)
+            UnsafeMutableRawPointer(yr + j).storeBytes(of: v, as: SIMD8<Float>.self)
+            m8 = m8.replacing(with: v, where: v .> m8)
+            j += 8
+        }
+    }
+    var mx = m8.max()
+    while j < s { let v = xr[j] + (mr?[j] ?? 0); yr[j] = v; mx = Swift.max(mx, v); j += 1 }
     if mx == -.infinity { mx = 0 }
-    expShifted(yr, mx, s)
-    let inv = 1 / vsum(yr, s)
-    for j in 0..<s { yr[j] *= inv }
-}
-
-/// y[j] = exp(y[j] - shift) in place (a concrete loop so it vectorises).
-func expShifted(_ y: UnsafeMutablePointer<Float>, _ shift: Float, _ n: Int) {
-    for j in 0..<n { y[j] = fastExp(y[j] - shift) }
+    var acc = SIMD8<Float>(repeating: 0)
+    j = 0
+    while j + 8 <= s {
+        let e = fastExp8(load8(yr, j) - mx)
+        UnsafeMutableRawPointer(yr + j).storeBytes(of: e, as: SIMD8<Float>.self)
+        acc += e
+        j += 8
+    }
+    var sum = acc.sum()
+    while j < s { let e = fastExp(yr[j] - mx); yr[j] = e; sum += e; j += 1 }
+    let inv = 1 / sum
+    for t in 0..<s { yr[t] *= inv }
 }

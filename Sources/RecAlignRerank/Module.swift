@@ -1,1 +1,0 @@
-// RecAlignRerank: placeholder so the target builds; replaced by real sources.

@@ -1,0 +1,128 @@
+// RerankReport: retriever-order vs reranked-order metrics, the reranked JSONL lines, and the printed table.
+import Foundation
+import RecAlignRetrieval
+
+/// The rank of a record's target under an order of its candidates: its 1-based position when listed,
+/// else the record's `target_rank` (the target lies beyond the list, where reranking cannot move it),
+/// else a miss (`Int.max`). nil when the record has no target.
+public func targetRank(of record: CandidateRecord, order: [String]) -> Int? {
+    guard let t = record.target else { return nil }
+    if let i = order.firstIndex(of: t) { return i + 1 }
+    if let r = record.targetRank { return max(r, order.count + 1) }
+    return Int.max
+}
+
+/// Retriever order vs reranked order over the users that have a target.
+public struct RerankComparison: Codable, Equatable, Sendable {
+    public var retriever: MetricSummary
+    public var reranked: MetricSummary
+    /// Users without a target (not in the metrics).
+    public var usersWithoutTarget: Int
+    enum CodingKeys: String, CodingKey { case retriever, reranked, usersWithoutTarget = "users_without_target" }
+
+    /// `outcomes[i]` belongs to `records[i]`.
+    public init(records: [CandidateRecord], outcomes: [RerankOutcome]) {
+        var before: [Int] = [], after: [Int] = []
+        var without = 0
+        for (r, o) in zip(records, outcomes) {
+            guard let b = targetRank(of: r, order: r.candidates.map(\.itemId)),
+                  let a = targetRank(of: r, order: o.order) else { without += 1; continue }
+            before.append(b); after.append(a)
+        }
+        retriever = MetricSummary(ranks: before)
+        reranked = MetricSummary(ranks: after)
+        usersWithoutTarget = without
+    }
+}
+
+/// One line of the reranked JSONL: the candidates.jsonl fields (candidates in reranked order, so
+/// `CandidatesFile.read` reads it back) plus a `rerank` object saying how the order came about.
+public struct RerankedRecord: Codable, Equatable, Sendable {
+    public struct Info: Codable, Equatable, Sendable {
+        public var status: RerankStatus
+        public var recognized: Int
+        public var answer: String?
+        public var error: String?
+        public var seconds: Double
+        public var attempts: Int
+        public var retrieverOrder: [String]
+        enum CodingKeys: String, CodingKey {
+            case status, recognized, answer, error, seconds, attempts, retrieverOrder = "retriever_order"
+        }
+    }
+    public var userId: String
+    public var history: [CandidateItem]
+    public var candidates: [CandidateItem]
+    public var target: String?
+    public var targetRank: Int?
+    public var profile: [String: String]?
+    public var rerank: Info
+    enum CodingKeys: String, CodingKey {
+        case userId = "user_id", history, candidates, target, targetRank = "target_rank", profile, rerank
+    }
+
+    public init(record: CandidateRecord, outcome: RerankOutcome) {
+        let byId = Dictionary(record.candidates.map { ($0.itemId, $0) }, uniquingKeysWith: { a, _ in a })
+        userId = record.userId
+        history = record.history
+        candidates = outcome.order.compactMap { byId[$0] }
+        target = record.target
+        targetRank = record.targetRank
+        profile = record.profile
+        rerank = Info(status: outcome.status, recognized: outcome.recognized, answer: outcome.answer,
+                      error: outcome.error, seconds: (outcome.seconds * 1000).rounded() / 1000,
+                      attempts: outcome.attempts, retrieverOrder: record.candidates.map(\.itemId))
+    }
+
+    /// JSONL of the reranked records (sorted keys).
+    public static func encode(_ lines: [RerankedRecord]) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for l in lines { data.append(try enc.encode(l)); data.append(0x0A) }
+        return data
+    }
+}
+
+/// The summary a run prints and writes.
+public struct RerankSummary: Codable, Sendable {
+    public var comparison: RerankComparison
+    public var counts: RerankCounts
+    public var users: Int
+    public var seconds: Double
+    public var requestsPerSecond: Double
+    public var httpRequests: Int
+    public var structuredOutput: String
+    public var model: String
+    public var prompt: String
+    enum CodingKeys: String, CodingKey {
+        case comparison, counts, users, seconds, requestsPerSecond = "requests_per_second",
+             httpRequests = "http_requests", structuredOutput = "structured_output", model, prompt
+    }
+    public init(comparison: RerankComparison, counts: RerankCounts, users: Int, seconds: Double,
+                requestsPerSecond: Double, httpRequests: Int, structuredOutput: String, model: String, prompt: String) {
+        self.comparison = comparison; self.counts = counts; self.users = users; self.seconds = seconds
+        self.requestsPerSecond = requestsPerSecond; self.httpRequests = httpRequests
+        self.structuredOutput = structuredOutput; self.model = model; self.prompt = prompt
+    }
+
+    /// The side-by-side table plus the counts, as printed.
+    public var table: String {
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func row(_ name: String, _ m: MetricSummary) -> String {
+            name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: "%6d", m.users) + "  " + f(m.recall10) + "     " + f(m.ndcg10) + "   " + f(m.mrr10)
+        }
+        let c = counts
+        let rate = users > 0 ? Double(c.parseFailures) / Double(users) : 0
+        return """
+        order      users  Recall@10  NDCG@10  MRR@10
+        \(row("retriever", comparison.retriever))
+        \(row("reranked", comparison.reranked))
+        users: \(users) (without target: \(comparison.usersWithoutTarget)); model \(model); prompt \(prompt); structured output \(structuredOutput)
+        ok \(c.ok), partial \(c.partial), parse failures \(c.parseFailures) (rate \(f(rate))), transport failures \(c.transportFailures); fallbacks to retriever order \(c.fallbacks)
+        \(String(format: "%.2f", seconds)) s, \(String(format: "%.3f", requestsPerSecond)) requests/s, \(httpRequests) HTTP requests
+
+        """
+    }
+}

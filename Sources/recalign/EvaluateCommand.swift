@@ -1,0 +1,46 @@
+// EvaluateCommand: `recalign evaluate` — frozen text towers, whitening and baselines under the protocol, one table.
+import ArgumentParser
+import Foundation
+import RecAlignData
+import RecAlignModels
+import RecAlignRetrieval
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate an encoder's text towers (and whitening, popularity, item-kNN) under the protocol.",
+        discussion: "Prints a Markdown table (one row per method, setting and split) and writes it as results.md and results.json (protocol metric names) under --out.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var corpusOptions: CorpusOptions
+
+    @Option(help: "Settings to evaluate: warm, cold (repeatable).") var setting: [EvalSetting] = [.warm, .cold]
+    @Option(help: "Splits: valid, test (repeatable).") var split: [EvalStage] = [.test]
+    @Option(help: "Token budget of user texts.") var userMaxLength: Int = 128
+    @Option(help: "User tower from the mean of the last N history item vectors (0 = off).") var meanOfLast: Int = 5
+    @Flag(help: "Skip the whitened towers.") var noWhitening = false
+    @Option(help: "Keep this many whitened dimensions (default: all).") var whiteningDim: Int?
+    @Flag(help: "Skip popularity and item-kNN.") var noBaselines = false
+    @Option(help: "Folder for results.md / results.json.") var out: String = "runs/evaluate"
+    @Option(help: "Also write the protocol's split files and user texts to this folder.") var writeSplit: String?
+
+    func run() throws {
+        let t0 = Date()
+        let corpus = try corpusOptions.load()
+        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
+        if let dir = writeSplit {
+            try SplitFiles.write(corpus.split, itemTexts: corpus.itemTexts, to: dir)
+            for stage in EvalStage.allCases { _ = try towers.builder.writeUserTexts(split: corpus.split, stage: stage, setting: .warm, to: dir) }
+            note("wrote split files and user texts to \(dir)")
+        }
+        var plan = EvaluationPlan()
+        plan.stages = split; plan.settings = setting
+        plan.meanOfLast = meanOfLast > 0 ? meanOfLast : nil
+        plan.whitening = !noWhitening; plan.whiteningDim = whiteningDim; plan.baselines = !noBaselines
+        let table = try TwoTowerEvaluation.run(towers: towers, plan: plan, log: note)
+        try table.writeMarkdown(to: (out as NSString).appendingPathComponent("results.md"))
+        try table.writeJSON(to: (out as NSString).appendingPathComponent("results.json"))
+        print(table.markdown())
+        note(String(format: "evaluate: %.1f s; wrote %@/results.md and results.json", Date().timeIntervalSince(t0), out))
+    }
+}

@@ -1,0 +1,160 @@
+// RerankCommand: `recalign rerank`, an LLM reranks the retriever's candidates; retriever vs reranked metrics.
+import ArgumentParser
+import Foundation
+import RecAlignFormats
+import RecAlignRerank
+import RecAlignRetrieval
+
+extension PromptKind: ExpressibleByArgument {}
+extension LiuTask: ExpressibleByArgument {}
+extension StructuredOutput: ExpressibleByArgument {}
+extension HTTPTransport: ExpressibleByArgument {}
+
+struct Rerank: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerank",
+        abstract: "Rerank candidates.jsonl with an OpenAI-compatible LLM server (Chat-REC / Liu et al. prompts).",
+        discussion: """
+        Writes the reranked JSONL (the candidates.jsonl schema, candidates in reranked order, plus a \
+        `rerank` object per line), prints retriever order vs reranked order (Recall@10, NDCG@10, MRR@10) \
+        with the parse-failure and fallback counts, and writes that table to <out>.report.txt and a JSON \
+        summary to <out>.summary.json. Users whose answer is unusable or whose request failed keep the \
+        retriever's order and are counted.
+
+        Template files (--template): sections start with a line `[system]`, `[user]` or `[demo]`; a file \
+        without them is the user message. Placeholders: {user_id} {profile} {history} {history_list} \
+        {history_count} {last_item} {candidates} {candidate_ids} {k} {n} {demonstrations}; in [demo]: \
+        {index} {history} {history_list} {history_count} {target} {target_id}.
+
+        Local server: `Scripts/llm_server.sh start` then \
+        `recalign rerank --candidates corpora/fixtures/candidates_small.jsonl --server http://127.0.0.1:8088 \
+        --model SmolLM2-135M-Instruct --out runs/rerank.jsonl`. Any OpenAI-compatible endpoint: \
+        `--server https://api.example.com/v1 --model NAME` with the key in $OPENAI_API_KEY (or --api-key-env).
+        """)
+
+    @Option(help: "candidates.jsonl from the retriever.") var candidates: String
+    @Option(help: "Server base URL (root, /v1, or the full chat/completions URL).") var server: String?
+    @Option(help: "Model name sent to the server.") var model: String?
+    @Option(help: "Environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
+    @Option(help: "Prompt: chatrec | liu-zero | liu-few.") var prompt: PromptKind = .chatrec
+    @Option(help: "Liu et al. task: sequential | direct.") var task: LiuTask = .sequential
+    @Option(help: "Template file overriding the built-in prompt.") var template: String?
+    @Option(help: "Candidates shown to the model (K).") var topK = 20
+    @Option(help: "Items the model is asked to return (N).") var topN = 10
+    @Option(help: "Most recent history items shown.") var history = 10
+    @Option(help: "Few-shot demonstrations (liu-few).") var shots = 3
+    @Option(help: "Seed of the demonstration draw and of the server's sampler.") var seed = 42
+    @Option(help: "Answer constraint: json-schema | grammar | plain.") var structured: StructuredOutput = .jsonSchema
+    @Option(help: "Requests in flight at once.") var concurrency = 1
+    @Option(help: "HTTP client: auto (sockets for http://, URLSession for https://) | urlsession | socket.")
+    var transport: HTTPTransport = .auto
+    @Option(help: "Seconds per attempt.") var timeout: Double = 120
+    @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
+    @Option(help: "max_tokens of each answer.") var maxTokens = 256
+    @Option(help: "Sampling temperature.") var temperature: Double = 0
+    @Option(help: "presence_penalty (not sent unless given).") var presencePenalty: Double?
+    @Option(help: "frequency_penalty (not sent unless given).") var frequencyPenalty: Double?
+    @Option(help: "JSON object merged into each request, e.g. '{\"repeat_penalty\": 1.3}' for llama.cpp.")
+    var extraBody: String?
+    @Option(help: "Rerank only the first USERS records.") var limit: Int?
+    @Option(help: "Output JSONL (reranked records; with --dry-run, the prompts).") var out: String
+    @Flag(help: "Write the prompts ({user_id, messages} per line) and send nothing.") var dryRun = false
+
+    func validate() throws {
+        if topK < 1 || topN < 1 { throw ValidationError("--top-k and --top-n must be at least 1") }
+        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if retries < 0 || timeout <= 0 { throw ValidationError("--retries must be >= 0 and --timeout > 0") }
+        if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
+        if !dryRun {
+            guard let s = server, URL(string: s)?.scheme != nil else {
+                throw ValidationError("--server URL is required (e.g. http://127.0.0.1:8088) unless --dry-run")
+            }
+            if model == nil { throw ValidationError("--model is required unless --dry-run") }
+            if transport == .socket, URL(string: s)?.scheme?.lowercased() != "http" {
+                throw ValidationError("--transport socket speaks plain http:// only; use auto or urlsession for \(s)")
+            }
+        }
+    }
+
+    func run() throws {
+        let all = try RerankInput.load(path: candidates)
+        let records = limit.map { Array(all.prefix($0)) } ?? all
+        var options = PromptOptions()
+        options.kind = prompt; options.task = task; options.topK = topK; options.topN = topN
+        options.historyLength = history; options.shots = shots; options.seed = UInt64(truncatingIfNeeded: seed)
+        let tmpl = try template.map { try PromptTemplate.read(path: $0) }
+        let builder = PromptBuilder(options: options, template: tmpl, demonstrationPool: all)
+
+        if dryRun {
+            try writePrompts(records, builder)
+            return
+        }
+        var config = ChatClientConfig(baseURL: URL(string: server!)!, model: model!,
+                                      apiKey: ProcessInfo.processInfo.environment[apiKeyEnv])
+        config.timeout = timeout; config.retries = retries; config.structured = structured
+        config.maxTokens = maxTokens; config.temperature = temperature; config.seed = seed
+        config.presencePenalty = presencePenalty; config.frequencyPenalty = frequencyPenalty
+        config.transport = transport
+        if let e = extraBody {
+            do { config.extraBody = try JSONValue.object(from: e) } catch {
+                throw ValidationError("--extra-body must be a JSON object: \(e)")
+            }
+        }
+        let client = ChatClient(config: config, maxConnections: concurrency)
+        let reranker = Reranker(builder: builder, client: client, concurrency: concurrency)
+        let total = records.count
+        let run = blocking {
+            await reranker.run(records) { done, n in
+                if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
+            }
+        }
+        let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1) }
+        try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
+        let summary = RerankSummary(
+            comparison: RerankComparison(records: records, outcomes: run.outcomes), counts: run.counts,
+            users: total, seconds: run.seconds, requestsPerSecond: run.requestsPerSecond,
+            httpRequests: client.requestsSent, structuredOutput: client.currentMode.rawValue,
+            model: model!, prompt: prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)")
+        print(summary.table, terminator: "")
+        if run.counts.transportFailures == total, let why = run.outcomes.first?.error {
+            FileHandle.standardError.write(Data("warning: every request failed (first error: \(why)); the output is the retriever's order\n".utf8))
+        }
+        try AtomicFile.write(summary.table, to: out + ".report.txt")
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(summary), to: out + ".summary.json")
+        print("wrote \(out), \(out).report.txt, \(out).summary.json")
+    }
+
+    /// `--dry-run`: one `{user_id, messages}` line per user.
+    func writePrompts(_ records: [CandidateRecord], _ builder: PromptBuilder) throws {
+        struct Line: Encodable {
+            var userId: String
+            var messages: [ChatMessage]
+            enum CodingKeys: String, CodingKey { case userId = "user_id", messages }
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for r in records {
+            data.append(try enc.encode(Line(userId: r.userId, messages: builder.messages(for: r))))
+            data.append(0x0A)
+        }
+        try AtomicFile.write(data, to: out)
+        print("wrote \(records.count) prompts to \(out)")
+    }
+}
+
+/// Runs async work to completion from synchronous code (the root command is not async).
+private func blocking<T>(_ work: @escaping @Sendable () async -> T) -> T {
+    let box = BlockingBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        box.value = await work()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
+private final class BlockingBox<T>: @unchecked Sendable { var value: T? }
