@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData"]),
         .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval"]),
         .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
+        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining"]),
     ],
     swiftLanguageModes: [.v5]
 )

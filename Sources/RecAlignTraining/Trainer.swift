@@ -101,49 +101,30 @@ public final class Trainer {
     /// Total optimizer steps of the run (sum of the epochs' batch counts).
     public lazy var totalSteps: Int = (0..<config.epochs).reduce(0) { $0 + batches(epoch: $1).count }
 
-    func batches(epoch: Int) -> [[Int]] {
+    /// The batches (pair indices, no target twice) of epoch `epoch`.
+    public func batches(epoch: Int) -> [[Int]] {
         NoDuplicateBatcher.epochBatches(targets: targets, batchSize: config.batchSize, epoch: epoch, baseSeed: config.dataSeed)
-    }
-
-    /// Embeds token-id lists sorted by length in chunks of `chunk`, each padded to its own longest; rows in input order.
-    func embedChunks(_ ids: [[Int32]], chunk: Int) -> Tensor {
-        let enc = tuned.encoder
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: ids.count, by: max(1, chunk)) {
-            let group = Array(ids[start..<min(ids.count, start + chunk)])
-            parts.append(enc.embed(SentenceEncoder.pad(group, padID: enc.tokenizer.padID), rng: &rng))
-        }
-        return parts.count == 1 ? parts[0] : concat(parts, axis: 0)
     }
 
     /// One optimizer step on the pairs `batch`; returns the loss before the update.
     func step(_ batch: [Int], hardNegatives: [Int32]?, stepIndex: Int) throws -> Float {
-        // MNRL is invariant to permuting the pairs jointly: order them by user length for bucketing.
+        // MNRL is invariant to permuting the pairs jointly: order them by user length, and embed the users
+        // in chunks of `userChunk`, each padded to its own longest (never to a fixed max length).
         let order = batch.sorted { userIDs[$0].count > userIDs[$1].count || (userIDs[$0].count == userIDs[$1].count && $0 < $1) }
-        let anchors = embedChunks(order.map { userIDs[$0] }, chunk: config.userChunk)
+        let pad = tuned.encoder.tokenizer.padID
+        let users = stride(from: 0, to: order.count, by: max(1, config.userChunk)).map { start in
+            SentenceEncoder.pad(order[start..<min(order.count, start + config.userChunk)].map { userIDs[$0] }, padID: pad)
+        }
         var candidateRows = order.map { Int(targets[$0]) }
         if let hardNegatives {
             let inBatch = Set(candidateRows)
-            candidateRows += order.map { Int(hardNegatives[$0]) }.filter { !inBatch.contains($0) }
+            var extra = Set<Int>()
+            for i in order { let h = Int(hardNegatives[i]); if !inBatch.contains(h) && extra.insert(h).inserted { candidateRows.append(h) } }
         }
-        let candidates = embedChunks(candidateRows.map { itemIDs[$0] }, chunk: candidateRows.count)
-        let l = loss(anchors: anchors, candidates: candidates)
-        var value = l[0]
-        if let lossObserver { value = lossObserver(stepIndex, value) }
-        guard value.isFinite else {
-            Autograd.clearTape()
-            throw TrainingError.nonFinite(step: stepIndex + 1, what: "loss", lastGood: lastGood)
-        }
-        Autograd.backward(l)
-        let params = optimizer.params.map(\.tensor)
-        let norm = clipGradNorm(params, maxNorm: config.maxGradNorm)
-        guard norm.isFinite else {
-            optimizer.zeroGrad()
-            throw TrainingError.nonFinite(step: stepIndex + 1, what: "gradient norm", lastGood: lastGood)
-        }
-        optimizer.step()
-        optimizer.zeroGrad()
-        return value
+        let items = [SentenceEncoder.pad(candidateRows.map { itemIDs[$0] }, padID: pad)]
+        return try contrastiveStep(tuned: tuned, optimizer: optimizer, users: users, items: items, loss: loss,
+                                   maxGradNorm: config.maxGradNorm, rng: &rng, stepIndex: stepIndex,
+                                   lossObserver: lossObserver, lastGood: lastGood)
     }
 
     var lastGood: String? = nil
