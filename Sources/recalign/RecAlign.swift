@@ -7,5 +7,6 @@ struct RecAlign: ParsableCommand {
         commandName: "recalign",
         abstract: "Realign text encoders to recommendation data (BERT in Swift over OpenBLAS).",
         version: "0.1.0",
-        subcommands: [Encode.self, Evaluate.self, Export.self, Retrieve.self, TrainHead.self, Rerank.self, BenchEncode.self])
+        subcommands: [Encode.self, Evaluate.self, Export.self, Retrieve.self, Train.self, TrainHead.self, Rerank.self,
+                      BenchEncode.self, BenchTrain.self])
 }

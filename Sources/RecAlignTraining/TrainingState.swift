@@ -1,0 +1,87 @@
+// TrainingState: everything a stopped run needs to continue the same run (weights, AdamW moments, RNG, data position).
+import Foundation
+import RecAlignNN
+import RecAlignFormats
+import RecAlignRetrieval
+
+/// The resumable state of a run, saved as `state.safetensors` (trainable weights `param.<name>`, AdamW
+/// moments `m.<name>` / `v.<name>`, mined hard negatives) and `state.json` (counters, RNG words, best metric).
+public struct TrainingState: Equatable {
+    /// Optimizer steps taken.
+    public var step: Int
+    /// Epoch of the next batch and its index inside the epoch.
+    public var epoch: Int
+    public var batchInEpoch: Int
+    /// Dropout RNG words (SeededRNG).
+    public var rngWords: [UInt64]
+    /// Best validation so far and its step.
+    public var best: MetricSummary?
+    public var bestStep: Int
+    /// Validations in a row without improvement (early stopping).
+    public var badValidations: Int
+    /// Method name the state belongs to (checked on resume).
+    public var method: String
+
+    public static let weightsFile = "state.safetensors"
+    public static let jsonFile = "state.json"
+
+    /// Writes the state of `tuned` / `optimizer` into `dir` (each file atomically).
+    public func save(to dir: String, tuned: TunedEncoder, optimizer: AdamW, hardNegatives: [Int32]?) throws {
+        var w = SafeTensorsWriter(metadata: ["format": "pt", "recalign": "training-state"])
+        for (i, p) in optimizer.params.enumerated() {
+            try w.add("param." + p.name, shape: p.tensor.shape, buffer: UnsafeBufferPointer(p.tensor.buffer))
+            try w.add("m." + p.name, shape: p.tensor.shape, buffer: UnsafeBufferPointer(optimizer.m[i].buffer))
+            try w.add("v." + p.name, shape: p.tensor.shape, buffer: UnsafeBufferPointer(optimizer.v[i].buffer))
+        }
+        if let hardNegatives { try w.add("hard_negatives", shape: [hardNegatives.count], int64s: hardNegatives.map(Int64.init)) }
+        try w.write(to: (dir as NSString).appendingPathComponent(TrainingState.weightsFile))
+        var obj: [String: Any] = ["step": step, "epoch": epoch, "batch_in_epoch": batchInEpoch,
+                                  "rng": rngWords.map { String($0) }, "best_step": bestStep,
+                                  "bad_validations": badValidations, "method": method, "adam_step": optimizer.t]
+        if let best { obj["best"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(best)) }
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(data, to: (dir as NSString).appendingPathComponent(TrainingState.jsonFile))
+    }
+
+    /// Reads `dir`, copies the trainable weights into `optimizer`'s parameters and restores its moments.
+    /// Returns the state and the saved hard negatives (if any).
+    public static func load(from dir: String, optimizer: AdamW) throws -> (TrainingState, [Int32]?) {
+        let jsonPath = (dir as NSString).appendingPathComponent(jsonFile)
+        guard let data = FileManager.default.contents(atPath: jsonPath),
+              let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TrainingError.file(jsonPath, "cannot read the training state (missing or not a JSON object)")
+        }
+        func int(_ k: String) throws -> Int {
+            guard let v = obj[k] as? Int else { throw TrainingError.file(jsonPath, "field '\(k)' is missing or not an integer") }
+            return v
+        }
+        guard let rngStrings = obj["rng"] as? [String], rngStrings.count == 4 else {
+            throw TrainingError.file(jsonPath, "field 'rng' must hold 4 words")
+        }
+        let words = try rngStrings.map { s -> UInt64 in
+            guard let w = UInt64(s) else { throw TrainingError.file(jsonPath, "rng word '\(s)' is not an unsigned integer") }
+            return w
+        }
+        var best: MetricSummary? = nil
+        if let b = obj["best"] {
+            best = try JSONDecoder().decode(MetricSummary.self, from: JSONSerialization.data(withJSONObject: b))
+        }
+        let state = TrainingState(step: try int("step"), epoch: try int("epoch"), batchInEpoch: try int("batch_in_epoch"),
+                                  rngWords: words, best: best, bestStep: try int("best_step"),
+                                  badValidations: try int("bad_validations"), method: (obj["method"] as? String) ?? "")
+        let file = try SafeTensorsFile(path: (dir as NSString).appendingPathComponent(weightsFile))
+        var ms: [[Float]] = [], vs: [[Float]] = []
+        for p in optimizer.params {
+            for prefix in ["param.", "m.", "v."] {
+                guard let info = file.info(prefix + p.name), info.shape.reduce(1, *) == p.tensor.count else {
+                    throw TrainingError.file(file.path, "tensor '\(prefix + p.name)' is missing or has the wrong size for \(p.tensor.shape)")
+                }
+            }
+            try file.copyFloats("param." + p.name, into: p.tensor.buffer)
+            ms.append(try file.floats("m." + p.name)); vs.append(try file.floats("v." + p.name))
+        }
+        optimizer.load(step: try int("adam_step"), m: ms, v: vs)
+        let hard = file.contains("hard_negatives") ? try file.int64s("hard_negatives").map { Int32($0) } : nil
+        return (state, hard)
+    }
+}

@@ -1,0 +1,58 @@
+// BenchTrainCommand: `recalign bench-train` — seconds per training step on random token ids (JSON on the last line, for Scripts/bench_train_step.py).
+import ArgumentParser
+import Foundation
+import RecAlignNN
+import RecAlignModels
+import RecAlignTraining
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-train",
+        abstract: "Time training steps (both towers, MNRL, backward, AdamW) on random token ids; last line {\"seconds_per_step\", \"peak_rss_mb\"}.")
+
+    @Option(help: "Model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
+    @Option(help: "full | prompt.") var method: String = "full"
+    @Option(help: "Pairs per step.") var batch: Int = 32
+    @Option(help: "User text length in tokens (every sequence exactly this long).") var userLength: Int = 32
+    @Option(help: "Item text length in tokens.") var itemLength: Int = 32
+    @Option(help: "Timed steps (after 2 warm-up steps); the best is reported.") var steps: Int = 5
+    @Option(help: "Soft prompt length for --method prompt.") var promptLength: Int = 20
+
+    func validate() throws {
+        guard ["full", "prompt"].contains(method) else { throw ValidationError("--method must be full or prompt") }
+        if batch < 2 || userLength < 2 || itemLength < 2 || steps < 1 { throw ValidationError("--batch, lengths >= 2 and --steps >= 1") }
+    }
+
+    func run() throws {
+        let encoder = try SentenceEncoder(path: model, maxLength: 512)
+        var rng = SeededRNG(seed: 1)
+        let tuned = try TunedEncoder(method == "full" ? .full : .prompt(length: promptLength, initText: nil), encoder: encoder, rng: &rng)
+        let optimizer = tuned.optimizer(lr: method == "full" ? 5e-5 : 3e-3, weightDecay: method == "full" ? 0.01 : 0)
+        let vocab = encoder.model.config.vocabSize
+        func randomBatch(_ t: Int) -> TokenBatch {
+            var ids = [Int32](repeating: 0, count: batch * t)
+            for i in 0..<ids.count { ids[i] = Int32(999 + Int(rng.next() % UInt64(vocab - 999))) }
+            for b in 0..<batch { ids[b * t] = encoder.tokenizer.clsID; ids[b * t + t - 1] = encoder.tokenizer.sepID }
+            return TokenBatch(ids: ids, mask: [Float](repeating: 1, count: batch * t), batch: batch, length: t)
+        }
+        tuned.train(true)
+        let loss = MultipleNegativesRankingLoss()
+        var times: [Double] = []
+        for s in 0..<(steps + 2) {
+            let u = randomBatch(userLength), i = randomBatch(itemLength)
+            let t0 = Date()
+            try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
+            let dt = Date().timeIntervalSince(t0)
+            if s >= 2 { times.append(dt) }
+            note(String(format: "step %d: %.3f s%@", s, dt, s < 2 ? " (warm-up)" : ""))
+        }
+        let best = times.min() ?? 0
+        let sorted = times.sorted()
+        note(String(format: "%@ batch %d, user length %d, item length %d: best %.3f s/step, median %.3f s", method, batch,
+                    userLength, itemLength, best, sorted[sorted.count / 2]))
+        let obj: [String: Any] = ["seconds_per_step": best, "median_seconds_per_step": sorted[sorted.count / 2],
+                                  "peak_rss_mb": peakRSSMegabytes()]
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+        print(String(data: data, encoding: .utf8)!)
+    }
+}

@@ -1,0 +1,162 @@
+// TrainCommand: `recalign train` — tune an encoder on a corpus's training pairs (full, top layers, prompt, prefix, LoRA).
+import ArgumentParser
+import Foundation
+import RecAlignNN
+import RecAlignModels
+import RecAlignData
+import RecAlignRetrieval
+import RecAlignTraining
+
+/// Method names on the command line.
+enum MethodName: String, ExpressibleByArgument, CaseIterable {
+    case full, topLayers = "top-layers", prompt, prefix, lora
+}
+
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tune an encoder on a corpus's training pairs with in-batch negatives (MNRL).",
+        discussion: """
+        Writes into --out: best/ (the best checkpoint by validation Recall@10, NDCG@10 breaking ties: a \
+        sentence-transformers folder for full / top-layers, adapter.safetensors + adapter_config.json for \
+        prompt / prefix / LoRA), state/ (resume with --resume OUT/state), metrics.jsonl and curve.svg.
+        """)
+
+    @Option(help: "Base HF / sentence-transformers model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
+    @Option(help: "Corpus folder (RecBole atomic files, MovieLens or JSONL).") var corpus: String
+    @Option(help: "full | top-layers | prompt | prefix | lora.") var method: MethodName
+    @Option(help: "top-layers: how many of the last encoder layers train.") var layers: Int = 2
+    @Option(help: "prompt / prefix: number of virtual tokens.") var promptLength: Int = 20
+    @Option(help: "prompt: initialise from this text's token embeddings (default: random vocabulary rows).") var promptInit: String?
+    @Flag(help: "prefix: initialise from the key / value projections of random vocabulary rows (default Normal(0, 0.02)).") var prefixFromVocabulary = false
+    @Option(help: "LoRA rank.") var rank: Int = 8
+    @Option(help: "LoRA alpha.") var alpha: Float = 16
+    @Option(help: "warm | cold: which train split and validation users.") var setting: EvalSetting = .warm
+    @Option(help: "Train on a seeded uniform subsample of this many pairs (0: all).") var pairs: Int = 0
+    @Option(help: "Seed of the pair subsample.") var pairsSeed: UInt64 = 42
+    @Option(help: "Epochs.") var epochs: Int = 1
+    @Option(help: "Pairs per batch.") var batchSize: Int = 32
+    @Option(help: "Peak learning rate (default: full 5e-5, top-layers 1e-4, prompt 3e-3, prefix 3e-3, lora 5e-4).") var lr: Float?
+    @Option(help: "AdamW weight decay (default: 0.01 fine-tuning, 0 prompt / prefix / LoRA).") var weightDecay: Float?
+    @Option(help: "Max tokens per text incl. [CLS]/[SEP] (user texts are built to fit it).") var maxLength: Int = 128
+    @Option(help: "Validate every N steps (0: at the start and the end only).") var evalEvery: Int = 0
+    @Option(help: "Early stopping after P validations without improvement (0: off).") var patience: Int = 0
+    @Option(help: "Seed of initialisation and dropout.") var seed: UInt64 = 42
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Resume from a state folder (OUT/state) of an earlier run with the same settings.") var resume: String?
+    @Option(help: "Stop (resumably) after this many minutes.") var maxMinutes: Double?
+    @Flag(help: "Add the item-to-user term to the loss.") var symmetric = false
+    @Flag(help: "Add one hard negative per pair mined by the frozen encoder (ranks --hard-window).") var hardNegatives = false
+    @Option(help: "Rank window of hard negatives, lo-hi.") var hardWindow: String = "30-100"
+    @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
+    @Flag(help: "LoRA: also write the merged model folder to OUT/merged.") var mergeLora = false
+    @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
+        guard FileManager.default.fileExists(atPath: corpus) else { throw ValidationError("corpus '\(corpus)' does not exist") }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
+        if pairs < 0 { throw ValidationError("--pairs must be >= 0") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if maxLength < 8 { throw ValidationError("--max-length must be at least 8") }
+        if evalEvery < 0 || patience < 0 { throw ValidationError("--eval-every and --patience must be >= 0") }
+        if patience > 0 && evalEvery == 0 { throw ValidationError("--patience needs --eval-every N (validations to count)") }
+        if let m = maxMinutes, !(m > 0) { throw ValidationError("--max-minutes must be positive") }
+        if userChunk < 1 { throw ValidationError("--user-chunk must be at least 1") }
+        switch method {
+        case .topLayers: if layers < 1 { throw ValidationError("--layers must be at least 1") }
+        case .prompt, .prefix:
+            if promptLength < 1 || promptLength + 8 > maxLength { throw ValidationError("--prompt-length must be in 1...\(maxLength - 8)") }
+        case .lora: if rank < 1 || !(alpha > 0) { throw ValidationError("--rank must be >= 1 and --alpha > 0") }
+        case .full: break
+        }
+        if promptInit != nil && method != .prompt { throw ValidationError("--prompt-init only applies to --method prompt") }
+        if mergeLora && method != .lora { throw ValidationError("--merge-lora only applies to --method lora") }
+        if hardNegatives { _ = try parseWindow() }
+        if let resume, !FileManager.default.fileExists(atPath: resume + "/state.json") {
+            throw ValidationError("--resume '\(resume)' holds no state.json")
+        }
+    }
+
+    func parseWindow() throws -> HardNegativeWindow {
+        let parts = hardWindow.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[1] > parts[0] else { throw ValidationError("--hard-window must be lo-hi with 1 <= lo < hi") }
+        return HardNegativeWindow(lower: parts[0], upper: parts[1])
+    }
+
+    var tuningMethod: TuningMethod {
+        switch method {
+        case .full: return .full
+        case .topLayers: return .topLayers(layers)
+        case .prompt: return .prompt(length: promptLength, initText: promptInit)
+        case .prefix: return .prefix(length: promptLength, fromVocabulary: prefixFromVocabulary)
+        case .lora: return .lora(rank: rank, alpha: alpha)
+        }
+    }
+
+    var defaultLR: Float {
+        switch method { case .full: return 5e-5; case .topLayers: return 1e-4; case .prompt, .prefix: return 3e-3; case .lora: return 5e-4 }
+    }
+
+    func run() throws {
+        let t0 = Date()
+        let dataset = try CorpusLoader.load(path: corpus)
+        let split = try Split(dataset: dataset)
+        let itemTexts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
+        let encoder = try SentenceEncoder(path: model, maxLength: maxLength)
+        let builder = UserTextBuilder(itemTexts: itemTexts, maxLength: maxLength, tokenCount: { encoder.tokenizer.countTokens($0) })
+        var all = TrainingPairs(sequences: split.trainSequences(setting))
+        let allCount = all.count
+        if pairs > 0 { all = all.subsampled(pairs, seed: pairsSeed) }
+        var rng = SeededRNG(seed: seed)
+        let tuned = try TunedEncoder(tuningMethod, encoder: encoder, rng: &rng)
+        var cfg = TrainerConfig(outputDir: out)
+        cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay
+        cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
+        cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk
+        let validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
+        let trainer = try Trainer(tuned: tuned, pairs: all, builder: builder, config: cfg, rng: rng, validate: validation.closure)
+        let trainableCount = tuned.trainable.reduce(0) { $0 + $1.tensor.count }
+        note("\(dataset.name): \(all.count) of \(allCount) \(setting.rawValue) training pairs; method \(tuningMethod); "
+             + "\(trainableCount) trainable parameters; lr \(cfg.lr); \(trainer.totalSteps) steps of \(batchSize); "
+             + "validation on \(validation.userTexts.count) users")
+        let bar = ProgressBar("train", total: trainer.totalSteps, unit: "steps")
+        trainer.progress = { p in
+            if let v = p.validation {
+                note(String(format: "\nstep %d valid: Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f",
+                            p.step, v.recall10, v.ndcg10, v.mrr10, v.recall50))
+            } else {
+                bar.update(p.step, extra: String(format: "loss %.4f  lr %.2e  %.1f ex/s  ETA %@", p.loss, p.lr, p.examplesPerSecond,
+                                                 ProgressBar.clock(p.eta)))
+            }
+        }
+        let result = try trainer.run(resume: resume)
+        note(String(format: "\n%@ after %d steps in %.1f s (wall, incl. validation)", result.reason, result.steps, result.seconds))
+        if mergeLora {
+            let dir = (out as NSString).appendingPathComponent("merged")
+            let best = try SentenceEncoder(path: model, maxLength: maxLength)
+            try loadAdapter(trainer.bestDir, into: best)
+            try saveModelFolder(best, to: dir)
+            note("merged LoRA model written to \(dir)")
+        }
+        var summary: [String: Any] = ["method": tuningMethod.name, "steps": result.steps, "best_step": result.bestStep,
+                                      "reason": result.reason, "seconds": result.seconds, "pairs": all.count,
+                                      "best_checkpoint": trainer.bestDir, "total_seconds": Date().timeIntervalSince(t0)]
+        if let b = result.best {
+            summary["valid"] = ["Recall@10": b.recall10, "NDCG@10": b.ndcg10, "MRR@10": b.mrr10, "Recall@50": b.recall50, "users": b.users]
+            print(String(format: "best validation (step %d): Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f",
+                         result.bestStep, b.recall10, b.ndcg10, b.mrr10, b.recall50))
+        }
+        if test {
+            let best = try SentenceEncoder(path: tuningMethod.savesWholeModel ? trainer.bestDir : model, maxLength: maxLength)
+            if !tuningMethod.savesWholeModel { try loadAdapter(trainer.bestDir, into: best) }
+            let t = RetrievalValidation(split: split, builder: builder, stage: .test, setting: setting).evaluate(best)
+            summary["test"] = ["Recall@10": t.recall10, "NDCG@10": t.ndcg10, "MRR@10": t.mrr10, "Recall@50": t.recall50, "users": t.users]
+            print(String(format: "best checkpoint on %@ test: Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f (%d users)",
+                         setting.rawValue, t.recall10, t.ndcg10, t.mrr10, t.recall50, t.users))
+        }
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+        print(String(data: data, encoding: .utf8)!)
+    }
+}

@@ -1,0 +1,55 @@
+// TinyFixtures: a tiny random BERT saved as a sentence-transformers folder and the ml-tiny corpus, for training tests.
+import Foundation
+import RecAlignTraining
+import RecAlignNN
+import RecAlignModels
+import RecAlignFormats
+import RecAlignData
+
+enum Tiny {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let tokenizerDir = repoRoot.appendingPathComponent("Tests/Fixtures/tokenizer").path
+    static let corpusDir = repoRoot.appendingPathComponent("corpora/fixtures/ml-tiny").path
+
+    static func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "recalign-train-\(tag)-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// A 2-layer, 32-wide random BERT with the fixture WordPiece vocabulary, written as a
+    /// sentence-transformers folder (mean pooling, normalised).
+    static func model() throws -> String {
+        var c = BertConfig()
+        c.hiddenSize = 32; c.numHiddenLayers = 2; c.numAttentionHeads = 4; c.intermediateSize = 64
+        c.maxPositionEmbeddings = 192
+        let dir = tempDir("model")
+        let m = BertModel(config: c, seed: 7)
+        try SentenceTransformerFolder(config: c, maxSeqLength: 128, doLowerCase: true, normalize: true).write(to: dir)
+        try BertWeights.save(m, to: dir + "/model.safetensors")
+        try SentenceTransformerFolder.copyTokenizerFiles(from: tokenizerDir, to: dir)
+        return dir
+    }
+
+    struct Corpus {
+        let split: Split
+        let builder: UserTextBuilder
+        let pairs: TrainingPairs
+    }
+
+    static func corpus(_ encoder: SentenceEncoder) throws -> Corpus {
+        let ds = try CorpusLoader.load(path: corpusDir)
+        let split = try Split(dataset: ds)
+        let texts = ItemTextTemplate.default(for: ds).itemTexts(ds)
+        let builder = UserTextBuilder(itemTexts: texts, maxLength: 128, tokenCount: { encoder.tokenizer.countTokens($0) })
+        return Corpus(split: split, builder: builder, pairs: TrainingPairs(sequences: split.trainSequences(.warm)))
+    }
+
+    /// Every model and adapter parameter as (name, values).
+    static func snapshot(_ encoder: SentenceEncoder, extra: PromptParameters? = nil) -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (n, t) in encoder.model.namedParameters() { out[n] = t.array }
+        if let extra { for (n, t) in extra.namedParameters() { out["prompt." + n] = t.array } }
+        return out
+    }
+}

@@ -1,0 +1,170 @@
+// TrainingTests: methods touch only their parameters, hand-computed loss, batching, resume, NaN, checkpoints, learning.
+import Foundation
+import Testing
+import RecAlignTraining
+import RecAlignNN
+import RecAlignModels
+import RecAlignFormats
+import RecAlignData
+import RecAlignRetrieval
+
+/// Builds an encoder, applies `method`, and a trainer on the ml-tiny warm pairs writing into a temp folder.
+func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch: Int = 8, lr: Float = 1e-2,
+                 validate: Bool = false, configure: (inout TrainerConfig) -> Void = { _ in }) throws -> (Trainer, Tiny.Corpus) {
+    let enc = try SentenceEncoder(path: model)
+    let corpus = try Tiny.corpus(enc)
+    var rng = SeededRNG(seed: 3)
+    let tuned = try TunedEncoder(method, encoder: enc, rng: &rng)
+    var cfg = TrainerConfig(outputDir: Tiny.tempDir("run"))
+    cfg.epochs = epochs; cfg.batchSize = batch; cfg.lr = lr
+    configure(&cfg)
+    let v = validate ? RetrievalValidation(split: corpus.split, builder: corpus.builder, setting: .warm).closure : nil
+    return (try Trainer(tuned: tuned, pairs: corpus.pairs, builder: corpus.builder, config: cfg, rng: rng, validate: v), corpus)
+}
+
+@Suite(.serialized) struct TrainingTests {
+    let model: String
+    init() throws { model = try Tiny.model() }
+
+    @Test(arguments: [TuningMethod.full, .topLayers(1), .prompt(length: 4, initText: "the movie"), .prompt(length: 3, initText: nil),
+                      .prefix(length: 3, fromVocabulary: false), .prefix(length: 2, fromVocabulary: true), .lora(rank: 4, alpha: 8)])
+    func methodChangesOnlyItsOwnParameters(_ method: TuningMethod) throws {
+        let (trainer, _) = try makeTrainer(model, method)
+        let tuned = trainer.tuned
+        let before = Tiny.snapshot(tuned.encoder, extra: tuned.promptParameters)
+        let trainableNames = Set(tuned.trainable.map { tuned.promptParameters == nil ? $0.name : "prompt." + $0.name })
+        #expect(!trainableNames.isEmpty)
+        _ = try trainer.run()
+        let after = Tiny.snapshot(tuned.encoder, extra: tuned.promptParameters)
+        #expect(before.keys.sorted() == after.keys.sorted())
+        var changed = 0
+        for (name, values) in before {
+            if trainableNames.contains(name) {
+                if values != after[name]! { changed += 1 }
+            } else {
+                #expect(values == after[name]!, "frozen parameter \(name) changed under \(method)")
+            }
+        }
+        #expect(changed > 0, "no trainable parameter of \(method) changed")
+        // The expected trainable sets.
+        switch method {
+        case .full: #expect(trainableNames.count == tuned.encoder.model.namedParameters().count)
+        case .topLayers: #expect(trainableNames.allSatisfy { $0.hasPrefix("encoder.layer.1.") })
+        case .lora: #expect(trainableNames.allSatisfy { $0.contains("_lora.lora_") } && trainableNames.count == 8)
+        case .prompt: #expect(trainableNames == ["prompt.soft_prompt"])
+        case .prefix: #expect(trainableNames.count == 4)
+        }
+    }
+
+    @Test func lossEqualsHandComputedValue() {
+        // Unit anchors a0 = (1, 0), a1 = (0, 1); candidates c0 = (2, 0) (cos 1 with a0, 0 with a1) and
+        // c1 = (0.6, 0.8) (cos 0.6 with a0, 0.8 with a1). Scale 20:
+        // row 0 logits (20, 12) -> log(1 + e^-8); row 1 logits (0, 16) -> log(1 + e^-16).
+        let a = Tensor([1, 0, 0, 1], shape: [2, 2]), c = Tensor([2, 0, 0.6, 0.8], shape: [2, 2])
+        let forward = (log1p(exp(-8.0)) + log1p(exp(-16.0))) / 2
+        #expect(abs(Double(MultipleNegativesRankingLoss()(anchors: a, candidates: c)[0]) - forward) < 1e-6)
+        // Symmetric: column 0 logits (20, 0) -> log(1 + e^-20); column 1 (12, 16) -> log(1 + e^-4).
+        let backward = (log1p(exp(-20.0)) + log1p(exp(-4.0))) / 2
+        let sym = MultipleNegativesRankingLoss(scale: 20, symmetric: true)(anchors: a, candidates: c)[0]
+        #expect(abs(Double(sym) - (forward + backward) / 2) < 1e-6)
+    }
+
+    @Test func batchesHoldNoTargetTwiceAndCoverEveryPair() throws {
+        let (trainer, corpus) = try makeTrainer(model, .prompt(length: 2, initText: nil), epochs: 2, batch: 8)
+        let targets = corpus.pairs.targets
+        for epoch in 0..<2 {
+            let batches = trainer.batches(epoch: epoch)
+            #expect(batches.flatMap { $0 }.sorted() == Array(0..<corpus.pairs.count))
+            for b in batches { #expect(Set(b.map { targets[$0] }).count == b.count) }
+        }
+        #expect(trainer.batches(epoch: 0) != trainer.batches(epoch: 1))
+        #expect(trainer.totalSteps == trainer.batches(epoch: 0).count + trainer.batches(epoch: 1).count)
+    }
+
+    @Test(arguments: [TuningMethod.full, .prompt(length: 3, initText: nil)])
+    func resumedRunEndsWithTheSameWeights(_ method: TuningMethod) throws {
+        let (whole, _) = try makeTrainer(model, method, epochs: 2, lr: 1e-3, validate: true) { $0.evalEvery = 3 }
+        let full = try whole.run()
+        #expect(full.reason == "completed")
+        let (first, _) = try makeTrainer(model, method, epochs: 2, lr: 1e-3, validate: true) { $0.evalEvery = 3; $0.stopAfterSteps = 4 }
+        let part = try first.run()
+        #expect(part.steps == 4 && part.reason.hasPrefix("stopped"))
+        let (second, _) = try makeTrainer(model, method, epochs: 2, lr: 1e-3, validate: true) { $0.evalEvery = 3 }
+        let rest = try second.run(resume: first.stateDir)
+        #expect(rest.steps == full.steps)
+        let a = whole.tuned.trainable, b = second.tuned.trainable
+        #expect(a.map(\.name) == b.map(\.name))
+        var maxDiff: Float = 0
+        for (x, y) in zip(a, b) { for i in 0..<x.tensor.count { maxDiff = max(maxDiff, abs(x.tensor[i] - y.tensor[i])) } }
+        #expect(maxDiff <= 1e-6, "resumed weights differ by \(maxDiff)")
+        #expect(rest.best?.recall10 == full.best?.recall10 && rest.bestStep == full.bestStep)
+    }
+
+    @Test func nonFiniteLossStopsAndKeepsLastGoodCheckpoint() throws {
+        let (trainer, corpus) = try makeTrainer(model, .full, lr: 1e-3, validate: true) { $0.evalEvery = 2 }
+        trainer.lossObserver = { step, v in step == 3 ? .nan : v }
+        var caught: Error? = nil
+        do { _ = try trainer.run() } catch { caught = error }
+        let err = try #require(caught as? TrainingError)
+        #expect("\(err)".contains("step 4") && "\(err)".contains("not finite") && "\(err)".contains(trainer.bestDir))
+        // The kept checkpoint loads and encodes to finite vectors.
+        let enc = try SentenceEncoder(path: trainer.bestDir)
+        let m = enc.encode(Array(corpus.builder.itemTexts.prefix(5)))
+        #expect(m.values.allSatisfy { $0.isFinite })
+        #expect(FileManager.default.fileExists(atPath: trainer.stateDir + "/state.json"))
+    }
+
+    @Test func hugeLearningRateIsCaught() throws {
+        let (trainer, _) = try makeTrainer(model, .full, epochs: 2, lr: 1e30, validate: false)
+        #expect(throws: TrainingError.self) { _ = try trainer.run() as TrainResult }
+        #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/model.safetensors"))
+    }
+
+    @Test(arguments: [TuningMethod.full, .topLayers(1), .prompt(length: 3, initText: "movie"), .prefix(length: 2, fromVocabulary: false),
+                      .lora(rank: 2, alpha: 4)])
+    func savedCheckpointReloadsToIdenticalEmbeddings(_ method: TuningMethod) throws {
+        let (trainer, corpus) = try makeTrainer(model, method, lr: 1e-2)
+        _ = try trainer.run()
+        let texts = Array(corpus.builder.itemTexts.prefix(6)) + ["a longer user text ; with two items"]
+        let expected = trainer.tuned.encoder.encode(texts)
+        let reloaded: SentenceEncoder
+        if method.savesWholeModel {
+            reloaded = try SentenceEncoder(path: trainer.bestDir)
+        } else {
+            #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/adapter.safetensors"))
+            reloaded = try SentenceEncoder(path: model)
+            try loadAdapter(trainer.bestDir, into: reloaded)
+        }
+        let got = reloaded.encode(texts)
+        #expect(got.values == expected.values)
+        if case .lora = method {
+            // The merged model folder encodes to the same vectors up to rounding.
+            let dir = Tiny.tempDir("merged")
+            try saveModelFolder(trainer.tuned.encoder, to: dir)
+            let merged = try SentenceEncoder(path: dir).encode(texts)
+            let d = zip(merged.values, expected.values).map { abs($0 - $1) }.max() ?? 0
+            #expect(d < 1e-5)
+        }
+    }
+
+    @Test func shortTrainingLowersHeldOutLoss() throws {
+        let (trainer, corpus) = try makeTrainer(model, .full, epochs: 4, batch: 16, lr: 2e-3)
+        let users = (0..<corpus.split.userCount).map { corpus.builder.text(split: corpus.split, user: $0, stage: .valid, setting: .warm).text }
+        let items = (0..<corpus.split.userCount).map { corpus.builder.itemTexts[Int(corpus.split.valid[$0].itemRow)] }
+        let before = heldOutLoss(trainer.tuned.encoder, userTexts: users, itemTexts: items, batchSize: 16)
+        _ = try trainer.run()
+        let after = heldOutLoss(trainer.tuned.encoder, userTexts: users, itemTexts: items, batchSize: 16)
+        #expect(after < before - 0.05, "held-out loss \(before) -> \(after)")
+    }
+
+    @Test func logAndCurveAreWritten() throws {
+        let (trainer, _) = try makeTrainer(model, .prompt(length: 2, initText: nil), lr: 1e-2, validate: true) { $0.evalEvery = 2 }
+        let r = try trainer.run()
+        let text = try String(contentsOfFile: trainer.log.path, encoding: .utf8)
+        let rows = text.split(separator: "\n").compactMap { LogRow(json: String($0)) }
+        #expect(rows.filter { if case .train = $0 { return true }; return false }.count == r.steps)
+        #expect(rows.contains { if case .valid = $0 { return true }; return false })
+        let svg = try String(contentsOfFile: trainer.config.outputDir + "/curve.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("Recall@10") && svg.contains("polyline"))
+    }
+}
