@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import RecAlignFormats
 import RecAlignModels
+import RecAlignTraining
 import RecAlignRetrieval
 
 /// Output formats of an embedding matrix.
@@ -28,6 +29,9 @@ struct Encode: ParsableCommand {
         discussion: "Writes the matrix (row i = line i) and an ids file next to it (<output>.ids, one id per line: the line's first tab-separated field with --tsv, else its 0-based line number).")
 
     @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Adapter folder (prompt / prefix / LoRA) written by `recalign train`, applied to --model.")
+    var adapter: String?
 
     @Option(help: "Text file, one text per line (UTF-8).")
     var input: String?
@@ -76,6 +80,7 @@ struct Encode: ParsableCommand {
         let (ids, texts) = try readTexts()
         let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
         let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        if let adapter { try loadAdapter(adapter, into: encoder) }
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")
         let m = encoder.encode(texts, batchSize: modelOptions.batchSize) { done, _ in bar.update(done) }
         try writeMatrix(m.values, rows: m.rows, dim: m.dim, format: fmt, to: output)
