@@ -4,6 +4,7 @@ import Foundation
 import CBLAS
 import RecAlignNN
 import RecAlignModels
+import RecAlignRetrieval
 
 struct BenchEncode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,8 +53,7 @@ struct BenchEncode: ParsableCommand {
         let sgemm = 2.0 * Double(m * n * k) / bestG / 1e9
         var titlesSeconds: Double? = nil
         if let titles {
-            let itemFile = (titles as NSString).appendingPathComponent("ml-100k.item")
-            if let texts = try? BenchEncode.ml100kTitles(itemFile) {
+            if let texts = try? PreparedCorpus.load(path: titles).itemTexts {
                 var best = Double.infinity
                 for _ in 0..<min(reps, 3) {
                     let t0 = Date()
@@ -69,18 +69,5 @@ struct BenchEncode: ParsableCommand {
         if let titlesSeconds { obj["titles_seconds"] = titlesSeconds }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(data: data, encoding: .utf8)!)
-    }
-
-    /// Item texts "{title} ({year}) {genres}" of a RecBole ml-100k.item file (PROTOCOL.md section 5).
-    static func ml100kTitles(_ path: String) throws -> [String] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var out: [String] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 4 else { continue }
-            let parts = [f[1], f[2].isEmpty ? "" : "(\(f[2]))", f[3]].filter { !$0.isEmpty }
-            out.append(parts.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " "))
-        }
-        return out
     }
 }
