@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval"]),
         .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
         .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignTraining"]),
+        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -203,8 +203,8 @@ public final class Trainer {
         if resume == nil && config.validateAtStart { _ = try runValidation() }
         var reason = "completed"
         outer: while state.epoch < config.epochs {
-            let epochBatches = batches(epoch: state.epoch)
-            while state.batchInEpoch < epochBatches.count {
+            let epoch = state.epoch, epochBatches = batches(epoch: epoch)
+            while state.epoch == epoch && state.batchInEpoch < epochBatches.count {
                 tuned.train(true)
                 let lr = schedule.lr(at: state.step)
                 optimizer.lr = lr

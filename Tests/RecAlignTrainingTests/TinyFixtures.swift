@@ -53,3 +53,33 @@ enum Tiny {
         return out
     }
 }
+
+extension Tiny {
+    /// A corpus with a pattern to learn (the ml-tiny fixture is random): 4 genres of 8 items each, 40 users
+    /// who each watch 7 items of one genre in a seeded order. Written as RecBole atomic files to a temp folder.
+    static func genreCorpus(_ encoder: SentenceEncoder) throws -> Corpus {
+        let dir = tempDir("genre") + "/genre"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let genres = ["Western", "Musical", "Horror", "Animation"]
+        let words = ["river", "stone", "night", "garden", "signal", "mirror", "road", "house"]
+        var items = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+        for (g, genre) in genres.enumerated() {
+            for (w, word) in words.enumerated() { items += "\(g * 8 + w + 1)\tThe \(word.capitalized) \(genre)\t19\(70 + w)\t\(genre)\n" }
+        }
+        var rng = SeededRNG(seed: 11)
+        var inter = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+        for u in 0..<40 {
+            let g = u % 4
+            var order = Array(0..<8); order.shuffle(using: &rng)
+            let seq = order.prefix(7)
+            for (t, w) in seq.enumerated() { inter += "\(u + 1)\t\(g * 8 + w + 1)\t5\t\(1000 * u + t)\n" }
+        }
+        try items.write(toFile: dir + "/genre.item", atomically: true, encoding: .utf8)
+        try inter.write(toFile: dir + "/genre.inter", atomically: true, encoding: .utf8)
+        let ds = try CorpusLoader.load(path: dir)
+        let split = try Split(dataset: ds)
+        let texts = ItemTextTemplate.default(for: ds).itemTexts(ds)
+        let builder = UserTextBuilder(itemTexts: texts, maxLength: 128, tokenCount: { encoder.tokenizer.countTokens($0) })
+        return Corpus(split: split, builder: builder, pairs: TrainingPairs(sequences: split.trainSequences(.warm)))
+    }
+}

@@ -10,9 +10,9 @@ import RecAlignRetrieval
 
 /// Builds an encoder, applies `method`, and a trainer on the ml-tiny warm pairs writing into a temp folder.
 func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch: Int = 8, lr: Float = 1e-2,
-                 validate: Bool = false, configure: (inout TrainerConfig) -> Void = { _ in }) throws -> (Trainer, Tiny.Corpus) {
+                 validate: Bool = false, genre: Bool = false, configure: (inout TrainerConfig) -> Void = { _ in }) throws -> (Trainer, Tiny.Corpus) {
     let enc = try SentenceEncoder(path: model)
-    let corpus = try Tiny.corpus(enc)
+    let corpus = try genre ? Tiny.genreCorpus(enc) : Tiny.corpus(enc)
     var rng = SeededRNG(seed: 3)
     let tuned = try TunedEncoder(method, encoder: enc, rng: &rng)
     var cfg = TrainerConfig(outputDir: Tiny.tempDir("run"))
@@ -148,7 +148,7 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     }
 
     @Test func shortTrainingLowersHeldOutLoss() throws {
-        let (trainer, corpus) = try makeTrainer(model, .full, epochs: 4, batch: 16, lr: 2e-3)
+        let (trainer, corpus) = try makeTrainer(model, .full, epochs: 4, batch: 16, lr: 2e-3, genre: true)
         let users = (0..<corpus.split.userCount).map { corpus.builder.text(split: corpus.split, user: $0, stage: .valid, setting: .warm).text }
         let items = (0..<corpus.split.userCount).map { corpus.builder.itemTexts[Int(corpus.split.valid[$0].itemRow)] }
         let before = heldOutLoss(trainer.tuned.encoder, userTexts: users, itemTexts: items, batchSize: 16)
@@ -160,6 +160,8 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     @Test func logAndCurveAreWritten() throws {
         let (trainer, _) = try makeTrainer(model, .prompt(length: 2, initText: nil), lr: 1e-2, validate: true) { $0.evalEvery = 2 }
         let r = try trainer.run()
+        // One epoch is exactly the planned number of steps (an epoch that never ended hung this suite once).
+        #expect(r.steps == trainer.totalSteps && r.reason == "completed")
         let text = try String(contentsOfFile: trainer.log.path, encoding: .utf8)
         let rows = text.split(separator: "\n").compactMap { LogRow(json: String($0)) }
         #expect(rows.filter { if case .train = $0 { return true }; return false }.count == r.steps)
@@ -168,3 +170,4 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(svg.hasPrefix("<svg") && svg.contains("Recall@10") && svg.contains("polyline"))
     }
 }
+
