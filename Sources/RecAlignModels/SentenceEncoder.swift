@@ -69,9 +69,39 @@ public final class SentenceEncoder: @unchecked Sendable {
     }
 
     /// Embeddings of one padded batch with autograd (training) or without (inference): [B, dim].
+    /// In inference (no grad, eval mode) a batch of at least `dataParallelMinTokens` tokens is split into one
+    /// slice of rows per core, each encoded with single-threaded kernels (see `BLAS.dataParallel`).
     public func embed(_ batch: TokenBatch, rng: inout SeededRNG) -> Tensor {
+        if !Autograd.isGradEnabled && !model.training && Parallel.workers > 1 && batch.batch >= Parallel.workers
+            && batch.batch * batch.length >= SentenceEncoder.dataParallelMinTokens {
+            return embedDataParallel(batch)
+        }
         let (h, m) = model(batch, prompts: prompts, rng: &rng)
         return pooling(h, mask: m)
+    }
+
+    /// Batches with fewer tokens than this are encoded with the kernels' own threading.
+    public nonisolated(unsafe) static var dataParallelMinTokens = 256
+
+    /// Inference on row slices of `batch` in parallel; rows of the result in the batch's order: [B, dim].
+    func embedDataParallel(_ batch: TokenBatch) -> Tensor {
+        let dim = dimension, t = batch.length
+        let out = Tensor(zeros: [batch.batch, dim])
+        let od = out.data
+        BLAS.dataParallel { w, workers in
+            let per = (batch.batch + workers - 1) / workers
+            let lo = w * per, hi = min(batch.batch, lo + per)
+            guard lo < hi else { return }
+            let part = TokenBatch(ids: Array(batch.ids[(lo * t)..<(hi * t)]), mask: Array(batch.mask[(lo * t)..<(hi * t)]),
+                                  batch: hi - lo, length: t)
+            var rng = SeededRNG(seed: 0)
+            let e = Autograd.noGrad { () -> Tensor in
+                let (h, m) = model(part, prompts: prompts, rng: &rng)
+                return pooling(h, mask: m)
+            }
+            (od + lo * dim).update(from: e.data, count: (hi - lo) * dim)
+        }
+        return out
     }
 
     /// Encodes `texts` in inference mode with length bucketing: texts are sorted by token count and each

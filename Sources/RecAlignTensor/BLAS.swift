@@ -36,6 +36,20 @@ public enum BLAS {
         }
     }
 
+    /// Data parallelism over independent inputs: runs `body(w, workers)` for every worker w on its own core,
+    /// with every kernel inside single-threaded (element-wise loops and BLAS), so that small batches pay no
+    /// thread hand-off per op. Settings are process-wide while it runs (call it from one thread at a time);
+    /// the grad mode is per thread, so `body` sets its own.
+    public static func dataParallel(_ body: (_ worker: Int, _ workers: Int) -> Void) {
+        let workers = Parallel.workers
+        if workers <= 1 { body(0, 1); return }
+        let saved = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        Parallel.workers = 1
+        defer { Parallel.workers = workers; openblas_set_num_threads(saved) }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in body(w, workers) }
+    }
+
     /// Threads OpenBLAS uses.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

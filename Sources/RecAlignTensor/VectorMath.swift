@@ -57,21 +57,29 @@ public func fastTanh(_ x: Float) -> Float {
 }
 
 /// exp for 8 lanes with the same reduction and polynomial as `fastExp`, written with the SIMD8 operations
-/// that lower to AVX (compare/select, multiply-add, integer shift on the bit pattern).
+/// that lower to AVX2 (compare/select for the clamps, `addingProduct` for fused multiply-adds, an integer
+/// shift on the bit pattern). `pointwiseMin`/`pointwiseMax` are avoided: they compile to calls on Linux.
 @inline(__always)
 public func fastExp8(_ xIn: SIMD8<Float>) -> SIMD8<Float> {
     var x = xIn.replacing(with: -87.3, where: xIn .< -87.3)
     x = x.replacing(with: 88.3, where: x .> 88.3)
-    let t = x * 1.44269504088896341 + 12582912.0
+    let t = SIMD8<Float>(repeating: 12582912.0).addingProduct(x, SIMD8(repeating: 1.44269504088896341))
     let n = t - 12582912.0
-    let r = x - n * 0.693359375 - n * -2.12194440e-4
-    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    p = p * (r * r) + r + 1
+    let r = x.addingProduct(n, SIMD8(repeating: -0.693359375)).addingProduct(n, SIMD8(repeating: 2.12194440e-4))
+    var p = SIMD8<Float>(repeating: 1.3981999507e-3).addingProduct(SIMD8(repeating: 1.9875691500e-4), r)
+    p = SIMD8(repeating: 8.3334519073e-3).addingProduct(p, r)
+    p = SIMD8(repeating: 4.1665795894e-2).addingProduct(p, r)
+    p = SIMD8(repeating: 1.6666665459e-1).addingProduct(p, r)
+    p = SIMD8(repeating: 5.0000001201e-1).addingProduct(p, r)
+    p = (r + 1).addingProduct(p, r * r)
     let bits = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// The largest of 8 lanes, without the generic `SIMD.max()` call.
+@inline(__always)
+public func hmax8(_ v: SIMD8<Float>) -> Float {
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+    return Swift.max(b[0], b[1])
 }

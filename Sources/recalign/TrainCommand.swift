@@ -127,8 +127,7 @@ struct Train: ParsableCommand {
                 note(String(format: "\nstep %d valid: Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f",
                             p.step, v.recall10, v.ndcg10, v.mrr10, v.recall50))
             } else {
-                bar.update(p.step, extra: String(format: "loss %.4f  lr %.2e  %.1f ex/s  ETA %@", p.loss, p.lr, p.examplesPerSecond,
-                                                 ProgressBar.clock(p.eta)))
+                bar.update(p.step, extra: String(format: "loss %.4f  lr %.2e  %.1f ex/s", p.loss, p.lr, p.examplesPerSecond))
             }
         }
         let result = try trainer.run(resume: resume)

@@ -106,6 +106,20 @@ struct BertParityTests {
         }
     }
 
+    @Test func dataParallelInferenceEqualsOneThread() throws {
+        // Batches are split over the cores in inference; the result must not depend on it.
+        let enc = try SentenceEncoder(path: Fixtures.modelDir.path)
+        let texts = (0..<40).map { "movie \($0) (19\(50 + $0)) " + String(repeating: "drama comedy ", count: $0 % 7) }
+        let saved = SentenceEncoder.dataParallelMinTokens
+        defer { SentenceEncoder.dataParallelMinTokens = saved }
+        SentenceEncoder.dataParallelMinTokens = .max
+        let serial = enc.encode(texts, batchSize: 16)
+        SentenceEncoder.dataParallelMinTokens = 0
+        let split = enc.encode(texts, batchSize: 16)
+        let diff = zip(serial.values, split.values).map { abs($0 - $1) }.max()!
+        #expect(diff <= 1e-6, "data-parallel vs serial inference differ by \(diff)")
+    }
+
     @Test func gradientsOfNamedWeights() throws {
         let folder = try SentenceTransformerFolder.load(Fixtures.modelDir.path)
         let model = BertModel(config: folder.config)       // a fresh copy: gradients on every weight

@@ -57,7 +57,7 @@ func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: U
             j += 8
         }
     }
-    var mx = m8.max()
+    var mx = hmax8(m8)
     while j < s { let v = xr[j] + (mr?[j] ?? 0); yr[j] = v; mx = Swift.max(mx, v); j += 1 }
     if mx == -.infinity { mx = 0 }
     var acc = SIMD8<Float>(repeating: 0)
