@@ -32,6 +32,8 @@ public struct TrainerConfig: Sendable {
     public var maxMinutes: Double? = nil
     /// Stop (resumable) after this many steps in total (tests of resume).
     public var stopAfterSteps: Int? = nil
+    /// Saved into every checkpoint folder (the split the run trains on), when set.
+    public var provenance: Provenance? = nil
     /// Output folder: `best/`, `state/`, `metrics.jsonl`, `curve.svg`.
     public var outputDir: String
     public init(outputDir: String) { self.outputDir = outputDir }
@@ -181,7 +183,7 @@ public final class Trainer {
             lastValidatedStep = state.step
             guard let validate else {
                 // No validation: the latest weights are the checkpoint.
-                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0) }
+                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
                 return false
             }
@@ -192,7 +194,7 @@ public final class Trainer {
                 state.badValidations += 1
             } else {
                 state.best = m; state.bestStep = state.step; state.badValidations = 0
-                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0) }
+                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
             }
             progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: .nan, lr: optimizer.lr,

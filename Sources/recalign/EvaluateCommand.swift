@@ -46,11 +46,18 @@ struct Evaluate: ParsableCommand {
         tunedPlan.whitening = false; tunedPlan.baselines = false; tunedPlan.meanOfLast = nil
         for path in compare {
             let source = TunedSource(path: path)
+            var sourcePlan = tunedPlan
+            // A run trained on the warm split has seen the cold items' interactions: no cold rows for it.
+            if try Provenance.read(path)?.setting == EvalSetting.warm.rawValue, sourcePlan.settings.contains(.cold) {
+                sourcePlan.settings.removeAll { $0 == .cold }
+                note("\(source.label): trained on the warm split, which holds the cold items' interactions; its cold rows are left out")
+            }
+            if sourcePlan.settings.isEmpty { continue }
             if case let .head(dir) = source {
-                table.rows += try headRows(dir, towers: towers, plan: tunedPlan, label: source.label).rows
+                table.rows += try headRows(dir, towers: towers, plan: sourcePlan, label: source.label).rows
             } else if let enc = try source.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength) {
                 let t = TextTowers(encoder: enc, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
-                table.rows += try TwoTowerEvaluation.run(towers: t, plan: tunedPlan, label: source.label, log: note).rows
+                table.rows += try TwoTowerEvaluation.run(towers: t, plan: sourcePlan, label: source.label, log: note).rows
             }
         }
         try table.writeMarkdown(to: (out as NSString).appendingPathComponent("results.md"))

@@ -112,6 +112,7 @@ struct Train: ParsableCommand {
         var rng = SeededRNG(seed: seed)
         let tuned = try TunedEncoder(tuningMethod, encoder: encoder, rng: &rng)
         var cfg = TrainerConfig(outputDir: out)
+        cfg.provenance = Provenance(setting: setting.rawValue, corpus: dataset.name, method: tuningMethod.name)
         cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay
         cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
         cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk

@@ -101,6 +101,7 @@ struct TrainHead: ParsableCommand {
         print(String(format: "best epoch %d (valid %@); training %.1f s", result.bestEpoch, result.bestValid.line, result.trainSeconds))
         print("\(setting.rawValue) test: \(test.line)")
         try HeadFiles.save(model, to: out)
+        try Provenance(setting: setting.rawValue, corpus: dataset.name, method: "head \(head.rawValue)").write(to: out)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let metrics: [String: MetricSummary] = ["frozen_mean5_test": frozenTest, "valid_best": result.bestValid, "test": test]

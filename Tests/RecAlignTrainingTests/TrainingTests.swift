@@ -158,8 +158,13 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     }
 
     @Test func logAndCurveAreWritten() throws {
-        let (trainer, _) = try makeTrainer(model, .prompt(length: 2, initText: nil), lr: 1e-2, validate: true) { $0.evalEvery = 2 }
+        let origin = Provenance(setting: "warm", corpus: "ml-tiny", method: "prompt")
+        let (trainer, _) = try makeTrainer(model, .prompt(length: 2, initText: nil), lr: 1e-2, validate: true) {
+            $0.evalEvery = 2; $0.provenance = origin
+        }
         let r = try trainer.run()
+        // The checkpoint says which split it was trained on (evaluate --compare keeps warm runs off the cold rows).
+        #expect(try Provenance.read(trainer.bestDir) == origin)
         // One epoch is exactly the planned number of steps (an epoch that never ended hung this suite once).
         #expect(r.steps == trainer.totalSteps && r.reason == "completed")
         let text = try String(contentsOfFile: trainer.log.path, encoding: .utf8)
