@@ -70,11 +70,14 @@ for shape in [[2048, 1536], [32, 12, 128, 128]] {
         ("LayerNorm", { _ = layerNorm(x, gamma: gamma, beta: beta, eps: 1e-12) }),
         ("softmax+mask", { _ = softmax(x, mask: mask) }),
     ]
+    // Bytes each kernel moves: input read + output written, and for softmax also its mask rows ([B, S]: one
+    // per row of the 2-D shape, one per batch item of the 4-D one).
     for (name, k) in kernels {
+        let moved = name.hasPrefix("softmax") ? bytes + Double(mask.count * 4) : bytes
         let (tc, t) = bestPair({
             Parallel.chunks(x.count) { lo, hi in (dst.data + lo).update(from: x.data + lo, count: hi - lo) }
         }, { Autograd.noGrad(k) })
-        let g = gbps(bytes: bytes, t), copyNow = gbps(bytes: bytes, min(tc, tCopy))
+        let g = gbps(bytes: moved, t), copyNow = gbps(bytes: bytes, min(tc, tCopy))
         print(String(format: "| %@ | %@ | %.1f | %.1f | %.2f |", name, "\(shape)", g, copyNow, g / copyNow))
     }
 }
