@@ -9,7 +9,7 @@ faiss is timed in the stated configuration (2 OpenMP threads, blas threshold 20,
 database block) and in a small sweep of threads x database block; the best faiss figure is shown too.
 
 Usage: python3 Scripts/bench_faiss_topk.py [--sizes 100000,1000000] [--dim 384] [--k 10]
-       [--batch 256] [--batches 4] [--threads 2] [--block 16384] [--repeats 1] [--no-build]
+       [--batch 256] [--batches 4] [--threads 2] [--block 2048] [--repeats 1] [--no-build]
 Needs: pip install faiss-cpu numpy.
 """
 import argparse
@@ -41,7 +41,7 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--batches", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--block", type=int, default=16384, help="RecAlign items per GEMM call")
+    ap.add_argument("--block", type=int, default=2048, help="RecAlign items per GEMM call")
     ap.add_argument("--repeats", type=int, default=1, help="rounds; the best q/s of each side is kept")
     ap.add_argument("--no-build", action="store_true", help="do not run swift build first")
     args = ap.parse_args()

@@ -13,7 +13,7 @@ import Foundation
 import RecAlignRetrieval
 
 struct Options {
-    var items = 100_000, dim = 384, k = 10, batch = 256, batches = 4, block = 16384, threads = 2
+    var items = 100_000, dim = 384, k = 10, batch = 256, batches = 4, block = 2048, threads = 2
     var data: String?
     var gemmOnly = false
     var eval = false

@@ -42,7 +42,7 @@ public enum TopK {
     ///     1 thread during the call when > 1 (a process-wide setting, restored on return).
     /// - Throws: `RetrievalError` on shapes that do not divide by `dim`, or a bad exclusion list.
     public static func search(queries: [Float], items: [Float], dim: Int, k: Int, exclude: [[Int32]]? = nil,
-                              blockItems: Int = 16384, queryBatch: Int = 256, threads: Int = 2) throws -> TopKResult {
+                              blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = 2) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
                 try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
@@ -53,7 +53,7 @@ public enum TopK {
 
     /// Pointer form of `search(queries:items:dim:k:exclude:blockItems:queryBatch:threads:)`.
     public static func search(queries: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
-                              k: Int, exclude: [[Int32]]? = nil, blockItems: Int = 16384, queryBatch: Int = 256,
+                              k: Int, exclude: [[Int32]]? = nil, blockItems: Int = 2048, queryBatch: Int = 256,
                               threads: Int = 2) throws -> TopKResult {
         let nq = try Check.rows(queries.count, dim: dim, field: "queries")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
