@@ -1,6 +1,7 @@
 // RetrievalError: the thrown errors of the retrieval layer (wrong shapes, bad exclusion lists, bad arguments).
 import Foundation
 import CBLAS
+import RecAlignTensor
 
 /// A bad input to a retrieval or evaluation call; the description names the argument and the problem.
 public enum RetrievalError: Error, CustomStringConvertible, Equatable {
@@ -74,23 +75,9 @@ func sortedContains(_ list: UnsafeBufferPointer<Int32>, _ row: Int32) -> Bool {
 /// Nested or concurrent users are counted, so the first one in saves the OpenBLAS thread count and the
 /// last one out restores it.
 enum BLASThreads {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var users = 0
-    nonisolated(unsafe) private static var saved: Int32 = 1
-
-    /// Runs `body` with OpenBLAS set to one thread when `workers > 1`, restoring the previous count after.
+    /// Runs `body` with OpenBLAS set to one thread when `workers > 1` (`BLAS.singleThreaded`).
     static func singleThreaded<T>(if workers: Int, _ body: () throws -> T) rethrows -> T {
         guard workers > 1 else { return try body() }
-        lock.lock()
-        if users == 0 { saved = openblas_get_num_threads(); openblas_set_num_threads(1) }
-        users += 1
-        lock.unlock()
-        defer {
-            lock.lock()
-            users -= 1
-            if users == 0 { openblas_set_num_threads(saved) }
-            lock.unlock()
-        }
-        return try body()
+        return try BLAS.singleThreaded(body)
     }
 }

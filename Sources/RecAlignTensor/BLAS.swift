@@ -26,28 +26,45 @@ public enum BLAS {
     /// small GEMMs (attention heads) run faster side by side than each split across threads.
     public static func parallelSmallGemms(_ n: Int, _ body: (Int) -> Void) {
         let workers = Parallel.workers
-        if workers <= 1 || n < 2 { for i in 0..<n { body(i) }; return }
-        let saved = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(saved) }
+        if workers <= 1 || n < 2 || Parallel.isSerialThread { for i in 0..<n { body(i) }; return }
         let per = (n + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for i in (w * per)..<min(n, (w + 1) * per) { body(i) }
+        singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in (w * per)..<min(n, (w + 1) * per) { body(i) }
+            }
         }
     }
 
+    private static let threadLock = NSLock()
+    nonisolated(unsafe) private static var singleUsers = 0
+    nonisolated(unsafe) private static var savedThreads: Int32 = 1
+
+    /// Runs `body` with OpenBLAS at one thread (a process-wide setting). Reference-counted, so that
+    /// overlapping callers on different threads restore the caller-visible count only when the last one ends.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        threadLock.lock()
+        if singleUsers == 0 { savedThreads = openblas_get_num_threads(); openblas_set_num_threads(1) }
+        singleUsers += 1
+        threadLock.unlock()
+        defer {
+            threadLock.lock()
+            singleUsers -= 1
+            if singleUsers == 0 { openblas_set_num_threads(savedThreads) }
+            threadLock.unlock()
+        }
+        return try body()
+    }
+
     /// Data parallelism over independent inputs: runs `body(w, workers)` for every worker w on its own core,
-    /// with every kernel inside single-threaded (element-wise loops and BLAS), so that small batches pay no
-    /// thread hand-off per op. Settings are process-wide while it runs (call it from one thread at a time);
-    /// the grad mode is per thread, so `body` sets its own.
+    /// with every kernel inside single-threaded (element-wise loops: the worker thread is marked serial;
+    /// BLAS: OpenBLAS at 1 thread through `singleThreaded`),
+    /// so that small batches pay no thread hand-off per op. The grad mode is per thread: `body` sets its own.
     public static func dataParallel(_ body: (_ worker: Int, _ workers: Int) -> Void) {
         let workers = Parallel.workers
-        if workers <= 1 { body(0, 1); return }
-        let saved = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        Parallel.workers = 1
-        defer { Parallel.workers = workers; openblas_set_num_threads(saved) }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in body(w, workers) }
+        if workers <= 1 || Parallel.isSerialThread { body(0, 1); return }
+        singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in Parallel.serially { body(w, workers) } }
+        }
     }
 
     /// Threads OpenBLAS uses.

@@ -7,11 +7,31 @@ public enum Parallel {
     /// Below this many elements a loop runs on the calling thread.
     public nonisolated(unsafe) static var minParallelWork: Int = 1 << 16
 
+    /// Marks the calling thread as one worker of a data-parallel region (see `BLAS.dataParallel`): its
+    /// kernels run single-threaded. Per thread, so that other threads (e.g. tests running side by side)
+    /// keep their own splitting, and with it bit-identical reductions.
+    static let serialKey: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    /// True inside a data-parallel worker.
+    public static var isSerialThread: Bool { pthread_getspecific(serialKey) != nil }
+
+    /// Runs `body` with the calling thread marked serial.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        let was = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, was) }
+        return try body()
+    }
+
     /// Calls `body(lo, hi)` on disjoint sub-ranges covering `0..<n`, in parallel when `n * cost >= minParallelWork`.
     /// Sub-range bounds are multiples of `align` (except the last) so SIMD loops stay aligned.
     @inline(__always)
     public static func chunks(_ n: Int, cost: Int = 1, align: Int = 16, _ body: (Int, Int) -> Void) {
-        let w = workers
+        let w = isSerialThread ? 1 : workers
         if w <= 1 || n * cost < minParallelWork || n < 2 * align {
             body(0, n); return
         }
