@@ -159,13 +159,7 @@ def measure_sgemm(threads, reps=10):
     c = np.empty((m, n), dtype=np.float32)
 
     def best(fn):
-        fn()
-        ts = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-        return min(ts)
+        return timed_best(fn, reps, 0)[0]
 
     out = {"shape": [m, k, n], "threads": threads,
            "numpy_gflops": flops / best(lambda: np.dot(a, b, out=c)) / 1e9, "numpy_version": np.__version__}

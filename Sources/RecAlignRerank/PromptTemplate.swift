@@ -99,20 +99,7 @@ public struct PromptTemplate: Equatable, Sendable {
     /// Names `x` of every `{x}` in `text` where x is a lower-case word (letters, digits, `_`).
     static func placeholderNames(in text: String) -> [String] {
         var out: [String] = []
-        let chars = Array(text.unicodeScalars)
-        var i = 0
-        while i < chars.count {
-            if chars[i] == "{" {
-                var j = i + 1
-                while j < chars.count, isNameChar(chars[j]) { j += 1 }
-                if j < chars.count, chars[j] == "}", j > i + 1 {
-                    out.append(String(String.UnicodeScalarView(chars[(i + 1)..<j])))
-                    i = j + 1
-                    continue
-                }
-            }
-            i += 1
-        }
+        scan(text, literal: { _ in }, placeholder: { name in out.append(name); return true })
         return out
     }
 
@@ -123,24 +110,31 @@ public struct PromptTemplate: Equatable, Sendable {
     /// Replaces each `{name}` present in `values`; other text is copied unchanged. Values are not re-scanned.
     public static func render(_ text: String, _ values: [String: String]) -> String {
         var out = String.UnicodeScalarView()
+        scan(text, literal: { out.append($0) }, placeholder: { name in
+            guard let v = values[name] else { return false }
+            out.append(contentsOf: v.unicodeScalars)
+            return true
+        })
+        return String(out)
+    }
+
+    /// The one placeholder scanner: calls `placeholder(name)` at each `{name}`; when it returns false the
+    /// braces and name are passed to `literal` unchanged, like every other scalar.
+    private static func scan(_ text: String, literal: (Unicode.Scalar) -> Void, placeholder: (String) -> Bool) {
         let chars = Array(text.unicodeScalars)
         var i = 0
         while i < chars.count {
             if chars[i] == "{" {
                 var j = i + 1
                 while j < chars.count, isNameChar(chars[j]) { j += 1 }
-                if j < chars.count, chars[j] == "}", j > i + 1 {
-                    let name = String(String.UnicodeScalarView(chars[(i + 1)..<j]))
-                    if let v = values[name] {
-                        out.append(contentsOf: v.unicodeScalars)
-                        i = j + 1
-                        continue
-                    }
+                if j < chars.count, chars[j] == "}", j > i + 1,
+                   placeholder(String(String.UnicodeScalarView(chars[(i + 1)..<j]))) {
+                    i = j + 1
+                    continue
                 }
             }
-            out.append(chars[i])
+            literal(chars[i])
             i += 1
         }
-        return String(out)
     }
 }

@@ -50,28 +50,32 @@ public struct RerankedRecord: Codable, Equatable, Sendable {
             case status, recognized, answer, error, seconds, attempts, retrieverOrder = "retriever_order"
         }
     }
-    public var userId: String
-    public var history: [CandidateItem]
-    public var candidates: [CandidateItem]
-    public var target: String?
-    public var targetRank: Int?
-    public var profile: [String: String]?
+    /// The candidates.jsonl record, its candidates in reranked order.
+    public var record: CandidateRecord
     public var rerank: Info
-    enum CodingKeys: String, CodingKey {
-        case userId = "user_id", history, candidates, target, targetRank = "target_rank", profile, rerank
-    }
 
     public init(record: CandidateRecord, outcome: RerankOutcome) {
         let byId = Dictionary(record.candidates.map { ($0.itemId, $0) }, uniquingKeysWith: { a, _ in a })
-        userId = record.userId
-        history = record.history
-        candidates = outcome.order.compactMap { byId[$0] }
-        target = record.target
-        targetRank = record.targetRank
-        profile = record.profile
+        var reordered = record
+        reordered.candidates = outcome.order.compactMap { byId[$0] }
+        self.record = reordered
         rerank = Info(status: outcome.status, recognized: outcome.recognized, answer: outcome.answer,
                       error: outcome.error, seconds: (outcome.seconds * 1000).rounded() / 1000,
                       attempts: outcome.attempts, retrieverOrder: record.candidates.map(\.itemId))
+    }
+
+    // One flat JSON object: the record's own keys plus `rerank`.
+    enum RerankKey: String, CodingKey { case rerank }
+
+    public init(from decoder: Decoder) throws {
+        record = try CandidateRecord(from: decoder)
+        rerank = try decoder.container(keyedBy: RerankKey.self).decode(Info.self, forKey: .rerank)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: RerankKey.self)
+        try c.encode(rerank, forKey: .rerank)
     }
 
     /// JSONL of the reranked records (sorted keys).

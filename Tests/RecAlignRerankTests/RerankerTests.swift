@@ -79,6 +79,9 @@ final class ScriptedModel: ChatCompleting, @unchecked Sendable {
         #expect(back.map { $0.candidates.map(\.itemId) } == run.outcomes.map(\.order))
         #expect(back[0].candidates[0] == recs[0].candidates[2])  // ids keep their text and score
         #expect(lines[1].rerank.status == .parseFailure && lines[1].rerank.answer == "I cannot help with that.")
+        // One flat object per line that decodes back to the same record.
+        let firstLine = try RerankedRecord.encode([lines[1]])
+        #expect(try JSONDecoder().decode(RerankedRecord.self, from: firstLine) == lines[1])
     }
 
     @Test func targetRankRules() throws {
