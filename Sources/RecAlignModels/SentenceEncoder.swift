@@ -76,6 +76,11 @@ public final class SentenceEncoder: @unchecked Sendable {
             && batch.batch * batch.length >= SentenceEncoder.dataParallelMinTokens {
             return embedDataParallel(batch)
         }
+        return pooled(batch, rng: &rng)
+    }
+
+    /// Encoder forward and pooling of one batch, in the calling thread's grad mode: [B, dim].
+    func pooled(_ batch: TokenBatch, rng: inout SeededRNG) -> Tensor {
         let (h, m) = model(batch, prompts: prompts, rng: &rng)
         return pooling(h, mask: m)
     }
@@ -95,10 +100,7 @@ public final class SentenceEncoder: @unchecked Sendable {
             let part = TokenBatch(ids: Array(batch.ids[(lo * t)..<(hi * t)]), mask: Array(batch.mask[(lo * t)..<(hi * t)]),
                                   batch: hi - lo, length: t)
             var rng = SeededRNG(seed: 0)
-            let e = Autograd.noGrad { () -> Tensor in
-                let (h, m) = model(part, prompts: prompts, rng: &rng)
-                return pooling(h, mask: m)
-            }
+            let e = Autograd.noGrad { pooled(part, rng: &rng) }
             (od + lo * dim).update(from: e.data, count: (hi - lo) * dim)
         }
         return out
