@@ -160,6 +160,24 @@ public struct TokenBatch {
         precondition(ids.count == batch * length && mask.count == batch * length, "TokenBatch: \(ids.count) ids for \(batch)x\(length)")
         self.ids = ids; self.mask = mask; self.batch = batch; self.length = length
     }
+
+    /// Rows `lo..<hi`, re-padded to their own longest sequence (masks are 1 on a prefix of each row).
+    public func rows(_ lo: Int, _ hi: Int) -> TokenBatch {
+        precondition(0 <= lo && lo <= hi && hi <= batch, "TokenBatch.rows \(lo)..<\(hi) of \(batch)")
+        var t = 1
+        for r in lo..<hi {
+            var n = length
+            while n > t && mask[r * length + n - 1] == 0 { n -= 1 }
+            t = max(t, n)
+        }
+        var ids = [Int32](), m = [Float]()
+        ids.reserveCapacity((hi - lo) * t); m.reserveCapacity((hi - lo) * t)
+        for r in lo..<hi {
+            ids += self.ids[(r * length)..<(r * length + t)]
+            m += mask[(r * length)..<(r * length + t)]
+        }
+        return TokenBatch(ids: ids, mask: m, batch: hi - lo, length: t)
+    }
 }
 
 /// Trainable inputs that prompt methods add to a frozen encoder.
@@ -168,10 +186,14 @@ public struct PromptInputs {
     public var softPrompt: Tensor?
     /// Per-layer prefix keys and values, each [P, C] (prefix tuning / P-tuning v2).
     public var prefixes: [(key: Tensor, value: Tensor)]?
-    public init(softPrompt: Tensor? = nil, prefixes: [(key: Tensor, value: Tensor)]? = nil) {
-        self.softPrompt = softPrompt; self.prefixes = prefixes
+    /// Whether the soft prompt's virtual tokens count in the pooling mask. Default false: they attend and
+    /// are attended to, but the sentence vector pools the text's own tokens, so an untrained prompt starts
+    /// near the frozen embedding (pooling 20 shared vectors into every text first blurs all texts together).
+    public var poolVirtualTokens: Bool
+    public init(softPrompt: Tensor? = nil, prefixes: [(key: Tensor, value: Tensor)]? = nil, poolVirtualTokens: Bool = false) {
+        self.softPrompt = softPrompt; self.prefixes = prefixes; self.poolVirtualTokens = poolVirtualTokens
     }
-    /// Virtual tokens added to the sequence (and to the pooling mask).
+    /// Virtual tokens added to the sequence.
     public var promptLength: Int { softPrompt?.shape[0] ?? 0 }
     public var prefixLength: Int { prefixes?.first?.key.shape[0] ?? 0 }
 }
@@ -190,24 +212,27 @@ public final class BertModel: Module {
         encoder = BertEncoder(config, rng: &rng)
     }
 
-    /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real or virtual
-    /// token) is returned for pooling. Dropout is active when the model is in training mode.
+    /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real token, or
+    /// virtual token when `prompts.poolVirtualTokens`) is returned for pooling. Dropout is active when the
+    /// model is in training mode.
     public func callAsFunction(_ batch: TokenBatch, prompts: PromptInputs = .init(),
                                rng: inout SeededRNG) -> (hidden: Tensor, poolMask: Tensor) {
         let b = batch.batch, t = batch.length, p = prompts.promptLength, pk = prompts.prefixLength
         var x = embeddings(ids: batch.ids, batch: b, length: t, prompt: prompts.softPrompt, rng: &rng)
         let total = t + p
-        // Pooling mask over the T' tokens: virtual tokens count as tokens.
-        var pool = [Float](repeating: 0, count: b * total)
+        // Token mask over the T' tokens (virtual tokens are tokens), and the pooling mask.
+        var tokens = [Float](repeating: 0, count: b * total)
         for bi in 0..<b {
-            pool[bi * total] = batch.mask[bi * t]
-            for j in 0..<p { pool[bi * total + 1 + j] = 1 }
-            for ti in 1..<max(t, 1) { pool[bi * total + p + ti] = batch.mask[bi * t + ti] }
+            tokens[bi * total] = batch.mask[bi * t]
+            for j in 0..<p { tokens[bi * total + 1 + j] = 1 }
+            for ti in 1..<max(t, 1) { tokens[bi * total + p + ti] = batch.mask[bi * t + ti] }
         }
+        var pool = tokens
+        if p > 0 && !prompts.poolVirtualTokens { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
         // Additive attention mask over the S = P_k + T' keys: 0 for prefix and tokens, finfo.min for padding.
         let s = pk + total
         var additive = [Float](repeating: 0, count: b * s)
-        for bi in 0..<b { for j in 0..<total where pool[bi * total + j] == 0 { additive[bi * s + pk + j] = -Float.greatestFiniteMagnitude } }
+        for bi in 0..<b { for j in 0..<total where tokens[bi * total + j] == 0 { additive[bi * s + pk + j] = -Float.greatestFiniteMagnitude } }
         let mask = Tensor(additive, shape: [b, s])
         for (i, layer) in encoder.layer.enumerated() {
             x = layer(x, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)

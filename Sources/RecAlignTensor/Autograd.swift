@@ -74,8 +74,46 @@ public enum Autograd {
         for entry in entries.reversed() { entry() }
     }
 
+    /// Removes and returns what the calling thread recorded, oldest first: a data-parallel worker hands
+    /// its forward graph to the backward phase, which may run on another thread (see `replay`).
+    public static func takeTape() -> [() -> Void] {
+        let st = state
+        let entries = st.tape
+        st.tape.removeAll(keepingCapacity: true)
+        return entries
+    }
+
+    /// Runs a taken tape newest first. The caller has first added d(output) into the gradients of the
+    /// graph's outputs (`Tensor.gradData`), in the gradient slot the graph was recorded in.
+    public static func replay(_ entries: [() -> Void]) {
+        for entry in entries.reversed() { entry() }
+    }
+
     /// Drops everything recorded (e.g. after a forward pass whose loss is not back-propagated).
     public static func clearTape() { state.tape.removeAll() }
+}
+
+/// The gradient side of a tensor without its values: what a backward closure keeps of an op's output
+/// (it reads only d(output)) or of an input whose values the derivative does not use (it writes d(input)).
+/// Holding a `GradRef` instead of the tensor lets the values be freed as soon as no later op needs them,
+/// which is most of the activation memory of a training step with frozen weights.
+public struct GradRef {
+    let box: GradBox?
+    let offset: Int
+    /// Whether the tensor wanted a gradient when the op ran.
+    public let requiresGrad: Bool
+    public init(_ t: Tensor) { box = t.gradBox; offset = t.gradOffset; requiresGrad = t.requiresGrad }
+    /// Pointer to the gradient, allocating it (only when `requiresGrad`).
+    @inline(__always) public var data: UnsafeMutablePointer<Float> {
+        guard let box else { fatalError("GradRef: the tensor has no gradient buffer") }
+        return box.materialised.base + offset
+    }
+    /// Runs `body` with the incoming gradient, then frees it; skips when none arrived (as `withIncomingGrad`).
+    @inline(__always) public func withIncoming(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        guard let box, let s = box.storage else { return }
+        body(s.base + offset)
+        box.release()
+    }
 }
 
 extension Tensor {

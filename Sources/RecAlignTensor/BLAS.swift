@@ -59,11 +59,12 @@ public enum BLAS {
     /// with every kernel inside single-threaded (element-wise loops: the worker thread is marked serial;
     /// BLAS: OpenBLAS at 1 thread through `singleThreaded`),
     /// so that small batches pay no thread hand-off per op. The grad mode is per thread: `body` sets its own.
+    /// Gradients computed inside go to gradient slot `w` (slot 0 is the caller's; see `GradBox.reduceSlots`).
     public static func dataParallel(_ body: (_ worker: Int, _ workers: Int) -> Void) {
         let workers = Parallel.workers
         if workers <= 1 || Parallel.isSerialThread { body(0, 1); return }
         singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in Parallel.serially { body(w, workers) } }
+            DispatchQueue.concurrentPerform(iterations: workers) { w in Parallel.serially(slot: w) { body(w, workers) } }
         }
     }
 

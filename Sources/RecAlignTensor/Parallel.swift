@@ -3,7 +3,7 @@ import Foundation
 
 public enum Parallel {
     /// Number of worker chunks used for large element-wise loops (the machine has 2 cores).
-    public nonisolated(unsafe) static var workers: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    public nonisolated(unsafe) static var workers: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, GradBox.maxSlots))
     /// Below this many elements a loop runs on the calling thread.
     public nonisolated(unsafe) static var minParallelWork: Int = 1 << 16
 
@@ -19,10 +19,19 @@ public enum Parallel {
     /// True inside a data-parallel worker.
     public static var isSerialThread: Bool { pthread_getspecific(serialKey) != nil }
 
-    /// Runs `body` with the calling thread marked serial.
-    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+    /// The gradient slot of the calling thread: 0 outside data-parallel regions, the worker's index inside
+    /// one (`BLAS.dataParallel`). Gradient buffers keep one storage per slot (see `GradBox`), so workers
+    /// back-propagating through shared parameters never write the same memory.
+    @inline(__always) public static var gradSlot: Int {
+        guard let p = pthread_getspecific(serialKey) else { return 0 }
+        return Int(bitPattern: p) - 1
+    }
+
+    /// Runs `body` with the calling thread marked serial, its gradients going to slot `slot`.
+    public static func serially<T>(slot: Int = 0, _ body: () throws -> T) rethrows -> T {
+        precondition(slot >= 0 && slot < GradBox.maxSlots, "gradient slot \(slot) out of range")
         let was = pthread_getspecific(serialKey)
-        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: slot + 1))
         defer { pthread_setspecific(serialKey, was) }
         return try body()
     }

@@ -3,19 +3,84 @@ import Foundation
 
 /// Gradient memory shared by a tensor and the views made from it (reshape, batch slices), so a view's
 /// gradient lands in its parent's buffer with no extra backward work. Allocated on first use.
+///
+/// One buffer per gradient slot (`Parallel.gradSlot`): slot 0 is the ordinary one; the workers of a
+/// data-parallel training step (`BLAS.dataParallel`) back-propagate into their own slot, and
+/// `reduceSlots()` then adds slots 1... into slot 0. Tensors made inside a worker are touched by that
+/// worker only; for tensors shared by workers (parameters) the caller runs `prepareSlots()` first.
 public final class GradBox: @unchecked Sendable {
+    /// Most gradient slots (and so data-parallel workers) a box holds.
+    public static let maxSlots = 8
     public let count: Int
-    public private(set) var storage: Storage?
+    /// Slot 0.
+    private var main: Storage?
+    /// Slots 1..<maxSlots, allocated on first use of a slot above 0.
+    private var others: UnsafeMutablePointer<Storage?>?
+
     init(count: Int) { self.count = count }
-    /// The gradient buffer, allocated (zeroed) on first access.
-    public var materialised: Storage {
-        if let s = storage { return s }
-        let s = Storage(count: count)
-        storage = s
-        return s
+    deinit {
+        if let others {
+            others.deinitialize(count: GradBox.maxSlots - 1)
+            others.deallocate()
+        }
     }
-    public func release() { storage = nil }
-    public func zero() { if let s = storage { s.base.update(repeating: 0, count: count) } }
+
+    /// The calling thread's slot's buffer, or nil when none is allocated.
+    public var storage: Storage? {
+        let s = Parallel.gradSlot
+        if s == 0 { return main }
+        return others?[s - 1]
+    }
+
+    /// The calling thread's slot's buffer, allocated (zeroed) on first access.
+    public var materialised: Storage {
+        let s = Parallel.gradSlot
+        if s == 0 {
+            if let m = main { return m }
+            let m = Storage(count: count)
+            main = m
+            return m
+        }
+        let table = prepareSlots()
+        if let m = table[s - 1] { return m }
+        let m = Storage(count: count)
+        table[s - 1] = m
+        return m
+    }
+
+    /// Allocates the table of slots above 0 (not their buffers); idempotent. Call it on the owning thread
+    /// before workers use a shared tensor's gradient.
+    @discardableResult
+    public func prepareSlots() -> UnsafeMutablePointer<Storage?> {
+        if let others { return others }
+        let t = UnsafeMutablePointer<Storage?>.allocate(capacity: GradBox.maxSlots - 1)
+        t.initialize(repeating: nil, count: GradBox.maxSlots - 1)
+        others = t
+        return t
+    }
+
+    /// Frees the calling thread's slot's buffer.
+    public func release() {
+        let s = Parallel.gradSlot
+        if s == 0 { main = nil } else { others?[s - 1] = nil }
+    }
+
+    /// Zeroes every allocated slot.
+    public func zero() {
+        main.map { $0.base.update(repeating: 0, count: count) }
+        if let others { for i in 0..<(GradBox.maxSlots - 1) { others[i].map { $0.base.update(repeating: 0, count: count) } } }
+    }
+
+    /// dSlot0 += dSlot_i for every allocated slot i > 0, then frees those slots. Call from slot 0.
+    public func reduceSlots() {
+        guard let others else { return }
+        for i in 0..<(GradBox.maxSlots - 1) {
+            guard let o = others[i] else { continue }
+            let dst = materialised.base, src = o.base
+            Parallel.chunks(count, cost: 2) { lo, hi in addInPlace(dst + lo, src + lo, hi - lo) }
+            others[i] = nil
+        }
+    }
 }
 
 /// A dense row-major Float32 tensor. Shapes follow Hugging Face: hidden states are [B, T, C].

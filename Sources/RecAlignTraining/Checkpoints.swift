@@ -50,7 +50,7 @@ public func saveAdapter(_ tuned: TunedEncoder, to dir: String) throws {
     var obj: [String: Any] = ["method": tuned.method.name, "base_model": tuned.encoder.folder.path,
                               "hidden_size": cfg.hiddenSize, "num_hidden_layers": cfg.numHiddenLayers]
     switch tuned.method {
-    case let .prompt(n, _): obj["num_virtual_tokens"] = n
+    case let .prompt(n, _): obj["num_virtual_tokens"] = n; obj["pool_virtual_tokens"] = tuned.encoder.prompts.poolVirtualTokens
     case let .prefix(n, _): obj["num_virtual_tokens"] = n
     case let .lora(r, a): obj["r"] = r; obj["lora_alpha"] = Double(a); obj["target_modules"] = ["query", "value"]
     default: break
@@ -87,7 +87,9 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
     }
     switch method {
     case "prompt":
-        encoder.prompts = PromptInputs(softPrompt: try tensor("soft_prompt", cols: c), prefixes: nil)
+        // Adapters written before the field existed pooled the virtual tokens.
+        let poolVirtual = (obj["pool_virtual_tokens"] as? NSNumber)?.boolValue ?? true
+        encoder.prompts = PromptInputs(softPrompt: try tensor("soft_prompt", cols: c), prefixes: nil, poolVirtualTokens: poolVirtual)
     case "prefix":
         var pairs: [(key: Tensor, value: Tensor)] = []
         for i in 0..<cfg.numHiddenLayers {

@@ -17,6 +17,14 @@ public func embedBatches(_ encoder: SentenceEncoder, _ batches: [TokenBatch], rn
     return parts.count == 1 ? parts[0] : concat(parts, axis: 0)
 }
 
+/// How `contrastiveStep` uses the cores.
+public enum TrainingParallelism {
+    /// When true (and more than one core), each step splits every batch's rows over the cores: each worker
+    /// runs forward and backward of its rows with single-threaded kernels and its own gradient slot, only
+    /// the loss is computed on all rows together (see `dataParallelEmbeddings`). Off: one graph, threaded kernels.
+    public nonisolated(unsafe) static var dataParallel = true
+}
+
 /// One optimizer step: user batches (rows = anchors in order) and item batches (rows = candidates; the
 /// first anchors-count rows are the positives), MNRL, backward, gradient clipping, AdamW at its current
 /// lr. Throws `TrainingError.nonFinite` (and leaves the weights untouched) when the loss or the gradient
@@ -26,18 +34,9 @@ public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [Token
                             loss: MultipleNegativesRankingLoss, maxGradNorm: Float, rng: inout SeededRNG,
                             stepIndex: Int = 0, lossObserver: ((Int, Float) -> Float)? = nil,
                             lastGood: String? = nil) throws -> Float {
-    var keepAlive: [Tensor] = []
-    defer { withExtendedLifetime(keepAlive) {} }
-    let anchors = embedBatches(tuned.encoder, users, rng: &rng, keepAlive: &keepAlive)
-    let candidates = embedBatches(tuned.encoder, items, rng: &rng, keepAlive: &keepAlive)
-    let l = loss(anchors: anchors, candidates: candidates)
-    var value = l[0]
-    if let lossObserver { value = lossObserver(stepIndex, value) }
-    guard value.isFinite else {
-        Autograd.clearTape()
-        throw TrainingError.nonFinite(step: stepIndex + 1, what: "loss", lastGood: lastGood)
-    }
-    Autograd.backward(l)
+    let value = try contrastiveGradients(tuned: tuned, parameters: optimizer.params.map(\.tensor), users: users, items: items,
+                                         loss: loss, rng: &rng, stepIndex: stepIndex, lossObserver: lossObserver,
+                                         lastGood: lastGood)
     let norm = clipGradNorm(optimizer.params.map(\.tensor), maxNorm: maxGradNorm)
     guard norm.isFinite else {
         optimizer.zeroGrad()
@@ -46,4 +45,114 @@ public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [Token
     optimizer.step()
     optimizer.zeroGrad()
     return value
+}
+
+/// Forward of both towers, MNRL and backward: adds d(loss)/d(p) into the gradient of every trainable
+/// `parameters` entry and returns the loss. With `dataParallel` (and more than one core, outside a serial
+/// section) the rows are split over the cores (`DataParallelGraph`); otherwise one graph with threaded kernels.
+/// Throws `TrainingError.nonFinite` before any gradient is written when the loss is NaN or infinite.
+public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], users: [TokenBatch], items: [TokenBatch],
+                                 loss: MultipleNegativesRankingLoss, rng: inout SeededRNG,
+                                 dataParallel: Bool = TrainingParallelism.dataParallel, stepIndex: Int = 0,
+                                 lossObserver: ((Int, Float) -> Float)? = nil, lastGood: String? = nil) throws -> Float {
+    var keepAlive: [Tensor] = []
+    defer { withExtendedLifetime(keepAlive) {} }
+    var graph: DataParallelGraph? = nil
+    let anchors: Tensor, candidates: Tensor
+    if dataParallel && Parallel.workers > 1 && !Parallel.isSerialThread {
+        let g = DataParallelGraph(encoder: tuned.encoder, users: users, items: items, shared: parameters, rng: &rng)
+        graph = g
+        (anchors, candidates) = (g.anchors, g.candidates)
+    } else {
+        anchors = embedBatches(tuned.encoder, users, rng: &rng, keepAlive: &keepAlive)
+        candidates = embedBatches(tuned.encoder, items, rng: &rng, keepAlive: &keepAlive)
+    }
+    let l = loss(anchors: anchors, candidates: candidates)
+    var value = l[0]
+    if let lossObserver { value = lossObserver(stepIndex, value) }
+    guard value.isFinite else {
+        Autograd.clearTape()
+        throw TrainingError.nonFinite(step: stepIndex + 1, what: "loss", lastGood: lastGood)
+    }
+    Autograd.backward(l)
+    graph?.backward()
+    return value
+}
+
+/// The encoder forward of one step split by rows over the cores (`BLAS.dataParallel`).
+///
+/// Worker w embeds rows [w·B/W, (w+1)·B/W) of every user and item batch on its own thread, recording its own
+/// tape. `anchors` [B_u, C] and `candidates` [B_i, C] are leaf copies of the pooled rows in the batches'
+/// order, so the loss (which couples all rows: in-batch negatives) runs once on the calling thread.
+/// `backward()` then hands each worker its rows of d(anchors), d(candidates) and replays its tape; parameter
+/// gradients land in the worker's gradient slot and are summed into slot 0 at the end. Same gradients as the
+/// single-graph step up to float summation order.
+final class DataParallelGraph {
+    /// One pooled slice: which leaf it belongs to, its first row there, the worker's output tensor.
+    struct Part { let user: Bool; let row: Int; let output: Tensor }
+    final class Worker {
+        var parts: [Part] = []
+        var tape: [() -> Void] = []
+        var keepAlive: [Tensor] = []
+    }
+
+    let anchors: Tensor, candidates: Tensor
+    private let workers: [Worker]
+    private let shared: [Tensor]
+
+    init(encoder: SentenceEncoder, users: [TokenBatch], items: [TokenBatch], shared: [Tensor], rng: inout SeededRNG) {
+        let n = Parallel.workers
+        self.shared = shared
+        for p in shared { p.gradBox?.prepareSlots() }
+        let seeds = (0..<n).map { _ in rng.next() }
+        let workers = (0..<n).map { _ in Worker() }
+        BLAS.dataParallel { w, count in
+            let me = workers[w]
+            var r = SeededRNG(seed: seeds[w])
+            precondition(Autograd.recordedCount == 0, "data-parallel worker \(w) starts with a non-empty tape")
+            for (user, batches) in [(true, users), (false, items)] {
+                var row = 0
+                for b in batches {
+                    let per = (b.batch + count - 1) / count
+                    let lo = min(b.batch, w * per), hi = min(b.batch, lo + per)
+                    if lo < hi {
+                        let (h, m) = encoder.model(b.rows(lo, hi), prompts: encoder.prompts, rng: &r)
+                        me.keepAlive.append(m)
+                        me.parts.append(Part(user: user, row: row + lo, output: encoder.pooling(h, mask: m)))
+                    }
+                    row += b.batch
+                }
+            }
+            me.tape = Autograd.takeTape()
+        }
+        self.workers = workers
+        let dim = encoder.dimension
+        let needsGrad = workers.contains { $0.parts.contains { $0.output.requiresGrad } }
+        anchors = Tensor(zeros: [users.reduce(0) { $0 + $1.batch }, dim], requiresGrad: needsGrad)
+        candidates = Tensor(zeros: [items.reduce(0) { $0 + $1.batch }, dim], requiresGrad: needsGrad)
+        for wk in workers {
+            for p in wk.parts {
+                (p.user ? anchors : candidates).data.advanced(by: p.row * dim).update(from: p.output.data, count: p.output.count)
+            }
+        }
+    }
+
+    /// After `Autograd.backward(loss)` filled d(anchors) and d(candidates): each worker back-propagates its
+    /// rows; then the shared parameters' slots are summed into slot 0.
+    func backward() {
+        guard anchors.requiresGrad else { return }
+        let dA = anchors.gradIfAllocated, dC = candidates.gradIfAllocated
+        let workers = self.workers
+        BLAS.dataParallel { w, _ in
+            let me = workers[w]
+            for p in me.parts where p.output.requiresGrad {
+                guard let src = p.user ? dA : dC else { continue }
+                let dim = p.output.lastDim
+                addInPlace(p.output.gradData, src + p.row * dim, p.output.count)
+            }
+            Autograd.replay(me.tape)
+            me.tape = []
+        }
+        for p in shared { p.gradBox?.reduceSlots() }
+    }
 }

@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "top-layers: how many of the last encoder layers train.") var layers: Int = 2
     @Option(help: "prompt / prefix: number of virtual tokens.") var promptLength: Int = 20
     @Option(help: "prompt: initialise from this text's token embeddings (default: random vocabulary rows).") var promptInit: String?
+    @Flag(help: "prompt: count the virtual tokens in mean pooling (default: pool the text's own tokens only).") var poolVirtualTokens = false
     @Flag(help: "prefix: initialise from the key / value projections of random vocabulary rows (default Normal(0, 0.02)).") var prefixFromVocabulary = false
     @Option(help: "LoRA rank.") var rank: Int = 8
     @Option(help: "LoRA alpha.") var alpha: Float = 16
@@ -72,6 +73,7 @@ struct Train: ParsableCommand {
         case .full: break
         }
         if promptInit != nil && method != .prompt { throw ValidationError("--prompt-init only applies to --method prompt") }
+        if poolVirtualTokens && method != .prompt { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
         if mergeLora && method != .lora { throw ValidationError("--merge-lora only applies to --method lora") }
         if hardNegatives { _ = try parseWindow() }
         if let resume, !FileManager.default.fileExists(atPath: resume + "/state.json") {
@@ -111,6 +113,7 @@ struct Train: ParsableCommand {
         if pairs > 0 { all = all.subsampled(pairs, seed: pairsSeed) }
         var rng = SeededRNG(seed: seed)
         let tuned = try TunedEncoder(tuningMethod, encoder: encoder, rng: &rng)
+        tuned.encoder.prompts.poolVirtualTokens = poolVirtualTokens
         var cfg = TrainerConfig(outputDir: out)
         cfg.provenance = Provenance(setting: setting.rawValue, corpus: dataset.name, method: tuningMethod.name)
         cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay

@@ -35,6 +35,34 @@ struct AutogradModeTests {
         Autograd.clearTape()
     }
 
+    /// Backward closures keep only the values their derivative reads: through a frozen linear layer (dX = dY·W)
+    /// and GELU's output, dropout and add, the intermediate activations are freed once the forward drops
+    /// them, while a trainable weight keeps its input alive for dW. The gradient still arrives.
+    @Test func backwardKeepsOnlyTheValuesItReads() {
+        Autograd.clearTape()
+        var rng = SeededRNG(seed: 11)
+        let frozen = Linear(4, 4, rng: &rng), trainable = Linear(4, 4, rng: &rng)
+        frozen.freeze()
+        let x = Tensor(randomValues(8, seed: 12), shape: [2, 4], requiresGrad: true)
+        weak var hFrozen: Tensor?, hGelu: Tensor?, hDrop: Tensor?, hTrain: Tensor?
+        var loss: Tensor
+        do {
+            let a = gelu(x)                       // GELU keeps x, not its output
+            let b = frozen(a)                     // frozen W: `a` is not needed backward
+            let c = dropout(b, p: 0.5, rng: &rng) // keeps a byte mask, not b or c
+            let d = add(c, x)
+            let e = trainable(d)                  // trainable W: keeps `d` for dW
+            hGelu = a; hFrozen = b; hDrop = c; hTrain = d
+            loss = sum(e)
+        }
+        #expect(hGelu == nil, "GELU output kept alive although only a frozen layer read it")
+        #expect(hFrozen == nil && hDrop == nil, "dropout input / output kept alive")
+        #expect(hTrain != nil, "a trainable layer's input must stay alive for dW")
+        Autograd.backward(loss)
+        #expect(x.hasGrad && trainable.weight.hasGrad)
+        #expect(x.grad!.array.contains { $0 != 0 })
+    }
+
     @Test func onlyInputsThatNeedItGetGradients() {
         var rng = SeededRNG(seed: 5)
         let layer = Linear(3, 2, rng: &rng)

@@ -56,6 +56,52 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         }
     }
 
+    /// The data-parallel step (rows split over the cores, one tape and gradient slot per worker, loss on all
+    /// rows) computes the same loss and gradients as the single graph. Dropout off, so both paths compute
+    /// the same function; uneven row counts and several batches per tower exercise the row bookkeeping.
+    @Test(arguments: [TuningMethod.full, .prompt(length: 3, initText: nil), .prefix(length: 2, fromVocabulary: false),
+                      .lora(rank: 4, alpha: 8)])
+    func dataParallelGradientsMatchOneGraph(_ method: TuningMethod) throws {
+        try #require(Parallel.workers > 1, "the data-parallel path needs more than one worker")
+        let enc = try SentenceEncoder(path: model)
+        var rng = SeededRNG(seed: 5)
+        let tuned = try TunedEncoder(method, encoder: enc, rng: &rng)
+        tuned.train(false)
+        func batches(_ texts: [String], _ sizes: [Int]) -> [TokenBatch] {
+            let ids = enc.tokenize(texts).ids
+            var out: [TokenBatch] = [], at = 0
+            for n in sizes { out.append(SentenceEncoder.pad(Array(ids[at..<(at + n)]), padID: enc.tokenizer.padID)); at += n }
+            return out
+        }
+        let users = batches(["toy story ; heat ; casino", "a long user history of many films ; fargo ; the rock ; twister",
+                             "babe", "star wars ; return of the jedi", "the godfather ; scream ; contact ; air force one",
+                             "titanic", "men in black ; liar liar", "the english patient ; evita ; jerry maguire"], [5, 3])
+        let items = batches(["toy story (1995) animation", "heat (1995) action crime", "fargo (1996) crime drama",
+                             "babe (1995) children comedy", "star wars (1977) action adventure sci-fi", "scream (1996) horror",
+                             "contact (1997) drama sci-fi", "evita (1996) drama musical", "twister (1996) action", "casino (1995) drama"],
+                            [6, 4])
+        let params = tuned.trainable.map(\.tensor)
+        func run(_ dataParallel: Bool) throws -> (Float, [[Float]]) {
+            for p in params { p.zeroGrad() }
+            var r = SeededRNG(seed: 9)
+            let v = try contrastiveGradients(tuned: tuned, parameters: params, users: users, items: items,
+                                             loss: MultipleNegativesRankingLoss(), rng: &r, dataParallel: dataParallel)
+            return (v, params.map { $0.grad?.array ?? [] })
+        }
+        let (l1, g1) = try run(false), (l2, g2) = try run(true)
+        #expect(abs(l1 - l2) <= 1e-5 * max(1, abs(l1)), "loss \(l1) vs \(l2)")
+        var compared = 0
+        for (i, (a, b)) in zip(g1, g2).enumerated() {
+            #expect(a.count == b.count, "\(tuned.trainable[i].name): gradient present in one path only")
+            guard a.count == b.count, !a.isEmpty else { continue }
+            let scale = max(1e-3, a.map { abs($0) }.max()!)
+            let diff = zip(a, b).map { abs($0 - $1) }.max()!
+            #expect(diff <= 1e-4 * scale, "\(tuned.trainable[i].name): max |dp - single| \(diff), max |g| \(scale)")
+            compared += 1
+        }
+        #expect(compared > 0)
+    }
+
     @Test func lossEqualsHandComputedValue() {
         // Unit anchors a0 = (1, 0), a1 = (0, 1); candidates c0 = (2, 0) (cos 1 with a0, 0 with a1) and
         // c1 = (0.6, 0.8) (cos 0.6 with a0, 0.8 with a1). Scale 20:

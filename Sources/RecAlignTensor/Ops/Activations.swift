@@ -37,8 +37,9 @@ public func gelu(_ x: Tensor) -> Tensor {
     let xd = x.data, yd = y.data
     Parallel.chunks(x.count, cost: 8) { lo, hi in geluForwardKernel(xd, yd, lo, hi) }
     if needs {
+        let gy = GradRef(y)
         Autograd.record {
-            y.withIncomingGrad { dY in
+            gy.withIncoming { dY in
                 let dX = x.gradData
                 Parallel.chunks(x.count, cost: 8) { lo, hi in geluBackwardKernel(xd, dY, dX, lo, hi) }
             }

@@ -23,8 +23,9 @@ public func attentionScores(_ q: Tensor, _ k: Tensor, heads h: Int, scale: Float
         }
     }
     if needs {
+        let gout = GradRef(out)   // the scores' values are not needed backward (softmax keeps its output)
         Autograd.record {
-            out.withIncomingGrad { dS in
+            gout.withIncoming { dS in
                 // Gradient buffers are allocated here, once, not lazily inside the parallel loop.
                 let dQ = q.requiresGrad ? q.gradData : nil, dK = k.requiresGrad ? k.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
@@ -69,8 +70,9 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
         }
     }
     if needs {
+        let gout = GradRef(out)
         Autograd.record {
-            out.withIncomingGrad { dO in
+            gout.withIncoming { dO in
                 let dP = p.requiresGrad ? p.gradData : nil, dV = v.requiresGrad ? v.gradData : nil
                 BLAS.parallelSmallGemms(b * h) { i in
                     let bi = i / h, hi = i % h
@@ -119,12 +121,11 @@ func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointe
                     ldq: Int, ldkv: Int, out od: UnsafeMutablePointer<Float>, b: Int, t: Int, s: Int, c: Int, heads h: Int,
                     mask md: UnsafeMutablePointer<Float>?, scale: Float) {
     let d = c / h
-    let workers = max(1, Parallel.workers)
+    // Inside a data-parallel worker the heads run on this thread; otherwise side by side on the cores.
+    let workers = Parallel.isSerialThread ? 1 : max(1, Parallel.workers)
     let scratch = Storage(count: workers * t * s, zeroed: false)
     let n = b * h, per = (n + workers - 1) / workers
-    let saved = BLAS.threads
-    BLAS.threads = 1
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    let body: (Int) -> Void = { w in
         let sc = scratch.base + w * t * s
         for i in (w * per)..<min(n, (w + 1) * per) {
             let bi = i / h, hi = i % h
@@ -136,5 +137,5 @@ func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointe
                       beta: 0, c: od + bi * t * c + hi * d, ldc: c)
         }
     }
-    BLAS.threads = saved
+    if workers == 1 { body(0) } else { BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: body) } }
 }

@@ -3,32 +3,41 @@ import Foundation
 
 /// y = x ⊙ m / (1 - p), m ~ Bernoulli(1 - p) drawn from `rng`. p = 0 returns x itself.
 /// Backward: dx += dy ⊙ m / (1 - p).
+/// The mask is kept as one byte per element (a quarter of a Float mask); backward keeps neither x nor y.
 public func dropout(_ x: Tensor, p: Float, rng: inout SeededRNG) -> Tensor {
     precondition(p >= 0 && p < 1, "dropout: p = \(p) must be in [0, 1)")
     if p == 0 { return x }
     let keep = 1 / (1 - p)
-    let mask = Storage(count: x.count, zeroed: false)
-    let md = mask.base
+    let n = x.count
+    let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
     // Threshold on 24 random bits; two draws per 64-bit output.
     let threshold = UInt64(Double(p) * 16_777_216.0)
     var i = 0
-    while i < x.count {
+    while i < n {
         let r = rng.next()
-        md[i] = (r >> 40) >= threshold ? keep : 0
-        if i + 1 < x.count { md[i + 1] = ((r >> 8) & 0xFFFFFF) >= threshold ? keep : 0 }
+        mask[i] = (r >> 40) >= threshold ? 1 : 0
+        if i + 1 < n { mask[i + 1] = ((r >> 8) & 0xFFFFFF) >= threshold ? 1 : 0 }
         i += 2
     }
     let needs = Autograd.needsGrad(x)
     let y = Tensor.output(x.shape, grad: needs)
     let xd = x.data, yd = y.data
-    Parallel.chunks(x.count) { lo, hi in for j in lo..<hi { yd[j] = xd[j] * md[j] } }
-    if needs {
-        Autograd.record {
-            y.withIncomingGrad { dY in
-                let dX = x.gradData, md = mask.base   // the closure keeps `mask` alive
-                Parallel.chunks(x.count) { lo, hi in for j in lo..<hi { dX[j] += dY[j] * md[j] } }
-            }
+    Parallel.chunks(n) { lo, hi in for j in lo..<hi { yd[j] = xd[j] * (mask[j] != 0 ? keep : 0) } }
+    guard needs else { mask.deallocate(); return y }
+    let owner = ByteMask(mask)
+    let gx = GradRef(x), gy = GradRef(y)
+    Autograd.record {
+        gy.withIncoming { dY in
+            let dX = gx.data, md = owner.bytes
+            Parallel.chunks(n) { lo, hi in for j in lo..<hi { dX[j] += dY[j] * (md[j] != 0 ? keep : 0) } }
         }
     }
     return y
+}
+
+/// Owns a byte mask for as long as a backward closure holds it.
+final class ByteMask: @unchecked Sendable {
+    let bytes: UnsafeMutablePointer<UInt8>
+    init(_ bytes: UnsafeMutablePointer<UInt8>) { self.bytes = bytes }
+    deinit { bytes.deallocate() }
 }

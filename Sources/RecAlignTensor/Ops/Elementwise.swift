@@ -31,14 +31,13 @@ func binaryForward(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ out: Tensor, _
     }
 }
 
-/// Accumulates Σ over broadcast repeats of `g(i)` into the gradient of b.
+/// Accumulates Σ over broadcast repeats of `g(i)` (i over a's `n` elements) into the gradient `db` of b.
 @inline(__always)
-func reduceIntoB(_ a: Tensor, _ b: Tensor, _ mode: Broadcast, _ g: (Int) -> Float) {
-    let db = b.gradData
+func reduceIntoB(_ n: Int, _ db: UnsafeMutablePointer<Float>, _ mode: Broadcast, _ g: (Int) -> Float) {
     switch mode {
-    case .same: for i in 0..<a.count { db[i] += g(i) }
+    case .same: for i in 0..<n { db[i] += g(i) }
     case .periodic(let c):
-        for r in 0..<(a.count / c) { for j in 0..<c { db[j] += g(r * c + j) } }
+        for r in 0..<(n / c) { for j in 0..<c { db[j] += g(r * c + j) } }
     }
 }
 
@@ -53,11 +52,12 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor.output(a.shape, grad: needs)
     binaryForward(a, b, mode, out) { $0 + $1 }
     if needs {
+        let ga = GradRef(a), gb = GradRef(b), gout = GradRef(out), n = a.count   // no values needed backward
         Autograd.record {
-            out.withIncomingGrad { dC in
-                if a.requiresGrad { addInPlace(a.gradData, dC, a.count) }
-                if b.requiresGrad {
-                    if case .same = mode { addInPlace(b.gradData, dC, a.count) } else { reduceIntoB(a, b, mode) { dC[$0] } }
+            gout.withIncoming { dC in
+                if ga.requiresGrad { addInPlace(ga.data, dC, n) }
+                if gb.requiresGrad {
+                    if case .same = mode { addInPlace(gb.data, dC, n) } else { reduceIntoB(n, gb.data, mode) { dC[$0] } }
                 }
             }
         }
@@ -72,10 +72,11 @@ public func sub(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor.output(a.shape, grad: needs)
     binaryForward(a, b, mode, out) { $0 - $1 }
     if needs {
+        let ga = GradRef(a), gb = GradRef(b), gout = GradRef(out), n = a.count
         Autograd.record {
-            out.withIncomingGrad { dC in
-                if a.requiresGrad { addInPlace(a.gradData, dC, a.count) }
-                if b.requiresGrad { reduceIntoB(a, b, mode) { -dC[$0] } }
+            gout.withIncoming { dC in
+                if ga.requiresGrad { addInPlace(ga.data, dC, n) }
+                if gb.requiresGrad { reduceIntoB(n, gb.data, mode) { -dC[$0] } }
             }
         }
     }
@@ -96,7 +97,7 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
                     let dA = a.gradData
                     for i in 0..<a.count { dA[i] += dC[i] * bd[bIndex(mode, i)] }
                 }
-                if b.requiresGrad { reduceIntoB(a, b, mode) { dC[$0] * ad[$0] } }
+                if b.requiresGrad { reduceIntoB(a.count, b.gradData, mode) { dC[$0] * ad[$0] } }
             }
         }
     }

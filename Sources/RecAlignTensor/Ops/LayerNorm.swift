@@ -23,13 +23,14 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> T
         }
     }
     if needs {
+        let gy = GradRef(y)
         Autograd.record {
-            y.withIncomingGrad { dY in
+            gy.withIncoming { dY in
                 let st = stats.base   // the closure keeps `stats` alive
                 let needX = x.requiresGrad, needG = gamma.requiresGrad, needB = beta.requiresGrad
                 let dX = needX ? x.gradData : nil
                 // Per-worker partial sums for dγ, dβ, reduced afterwards.
-                let workers = max(1, Parallel.workers)
+                let workers = Parallel.isSerialThread ? 1 : max(1, Parallel.workers)
                 let partial = Storage(count: workers * 2 * c)
                 let scratch = Storage(count: workers * 2 * c, zeroed: false)   // n̂ and dn̂ of one row
                 let per = (rows + workers - 1) / workers

@@ -63,13 +63,15 @@ public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
     BLAS.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn, a: x.data, lda: nIn, b: w.data, ldb: nIn,
               beta: b == nil ? 0 : 1, c: y.data, ldc: nOut)
     if needs {
+        // dX needs only W: X's values are kept for dW alone, so with a frozen W they can be freed early.
+        let gy = GradRef(y), gx = GradRef(x), xKept: Tensor? = w.requiresGrad ? x : nil
         Autograd.record {
-            y.withIncomingGrad { dY in
-                if x.requiresGrad {
-                    BLAS.gemm(transA: false, transB: false, m: rows, n: nIn, k: nOut, a: dY, lda: nOut, b: w.data, ldb: nIn, beta: 1, c: x.gradData, ldc: nIn)
+            gy.withIncoming { dY in
+                if gx.requiresGrad {
+                    BLAS.gemm(transA: false, transB: false, m: rows, n: nIn, k: nOut, a: dY, lda: nOut, b: w.data, ldb: nIn, beta: 1, c: gx.data, ldc: nIn)
                 }
-                if w.requiresGrad {
-                    BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: rows, a: dY, lda: nOut, b: x.data, ldb: nIn, beta: 1, c: w.gradData, ldc: nIn)
+                if let xKept {
+                    BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: rows, a: dY, lda: nOut, b: xKept.data, ldb: nIn, beta: 1, c: w.gradData, ldc: nIn)
                 }
                 if let b, b.requiresGrad { BLAS.addColumnSums(dY, rows: rows, cols: nOut, into: b.gradData) }
             }

@@ -20,9 +20,10 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
         }
     }
     if needs {
+        let gx = GradRef(x)
         Autograd.record {
             y.withIncomingGrad { dY in
-                let dX = x.gradData
+                let dX = gx.data
                 Parallel.chunks(rows, cost: s * 3, align: 1) { lo, hi in
                     for r in lo..<hi {
                         let yr = yd + r * s, dyr = dY + r * s, dxr = dX + r * s
