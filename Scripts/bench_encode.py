@@ -12,7 +12,8 @@ Synthetic batches (PyTorch, ONNX Runtime, and what RecAlign is asked to run): ba
 ids uniform in [999, vocab) (real WordPiece rows; below 999 are [PAD], [unusedN], [UNK], [CLS], [SEP],
 [MASK]), position 0 = [CLS], position T-1 = [SEP], attention mask all ones, token types 0, no padding.
 Times: best of --reps after one warm-up call (titles: best of --title-reps after a short warm-up encode);
-model loading is never timed.
+model loading is never timed. --rounds R (default 2) repeats every peer and RecAlign R times in alternating
+order (forward, then reversed) and keeps each one's best, so that load drifting during the run favours no one.
 
 With --recalign BIN (when the file exists) it then runs
   BIN bench-encode --model DIR --batch 32 --lengths 32,128 --titles CORPUS_DIR --reps 5
@@ -361,6 +362,27 @@ def ensure_onnx(args, env):
     return path
 
 
+def merge_best(old, new):
+    """The better of two results of one peer: highest sentences/s per length (and the GFLOP/s that go with
+    them), lowest title time; the timing lists are concatenated."""
+    if old is None:
+        return new
+    out = dict(new)
+    sps_old, sps_new = old.get("sentences_per_s", {}), new.get("sentences_per_s", {})
+    if sps_old or sps_new:
+        out["sentences_per_s"] = {k: max(sps_old.get(k, 0), sps_new.get(k, 0)) for k in set(sps_old) | set(sps_new)}
+    for key in ("gflops_128", "sgemm_gflops"):
+        if key in old or key in new:
+            out[key] = max(old.get(key) or 0, new.get(key) or 0)
+    if "titles_seconds" in old or "titles_seconds" in new:
+        out["titles_seconds"] = min(x for x in (old.get("titles_seconds"), new.get("titles_seconds")) if x is not None)
+    if isinstance(old.get("seconds"), dict) and isinstance(new.get("seconds"), dict):
+        out["seconds"] = {k: old["seconds"].get(k, []) + new["seconds"].get(k, []) for k in set(old["seconds"]) | set(new["seconds"])}
+    elif isinstance(old.get("seconds"), list) and isinstance(new.get("seconds"), list):
+        out["seconds"] = old["seconds"] + new["seconds"]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -371,6 +393,8 @@ def main():
     ap.add_argument("--lengths", default="32,128", help="comma-separated fixed lengths (incl. [CLS] and [SEP])")
     ap.add_argument("--reps", type=int, default=5, help="timed calls per length (best is kept)")
     ap.add_argument("--title-reps", type=int, default=3, help="timed encodes of the title list (best is kept)")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="rounds over all peers and RecAlign in alternating order; each one's best is kept")
     ap.add_argument("--budget", type=float, default=20.0,
                     help="seconds of timed calls per length after which a peer stops repeating (<= 0: always --reps)")
     ap.add_argument("--title-budget", type=float, default=60.0, help="the same for the title encodes")
@@ -409,38 +433,56 @@ def main():
               "--title-reps", str(args.title_reps), "--threads", str(args.threads),
               "--budget", str(args.budget), "--title-budget", str(args.title_budget)]
     results, rss, errors = {}, {}, []
-    for peer in peers:
+
+    def run_peer(peer):
         extra = []
         if peer == "ort":
             onnx_path = ensure_onnx(args, env)
             if onnx_path is None:
                 errors.append("ort: ONNX export failed")
-                continue
+                return
             extra = ["--onnx", onnx_path]
         log(f"peer {peer} ...")
         res, rss_mb, wall, err = run_child(worker_cmd(SCRIPT, peer, common + extra), env=env, label=peer)
         if err:
             errors.append(err)
             log(err)
-            continue
-        results[peer], rss[peer] = res, rss_mb
+            return
+        results[peer] = merge_best(results.get(peer), res)
+        rss[peer] = max(rss.get(peer, 0), rss_mb)
         log(f"peer {peer}: done in {wall:.0f} s, peak RSS {rss_mb:.0f} MB")
 
     recalign = None
-    if args.recalign:
+
+    def run_recalign():
+        nonlocal recalign
         if not os.path.isfile(args.recalign):
             log(f"--recalign {args.recalign}: no such file; RecAlign row skipped")
-        else:
-            cmd = [os.path.abspath(args.recalign), "bench-encode", "--model", args.model, "--batch", str(args.batch),
-                   "--lengths", ",".join(map(str, args.lengths)), "--titles", args.corpus, "--reps", str(args.reps)]
-            log("RecAlign: " + " ".join(cmd))
-            res, rss_mb, wall, err = run_child(cmd, env=env, label="recalign")
-            if err:
-                errors.append(err)
-                log(err)
-            else:
-                recalign, rss["recalign"] = res, rss_mb
-                log(f"RecAlign: done in {wall:.0f} s, peak RSS {rss_mb:.0f} MB")
+            return
+        cmd = [os.path.abspath(args.recalign), "bench-encode", "--model", args.model, "--batch", str(args.batch),
+               "--lengths", ",".join(map(str, args.lengths)), "--titles", args.corpus, "--reps", str(args.reps)]
+        log("RecAlign: " + " ".join(cmd))
+        res, rss_mb, wall, err = run_child(cmd, env=env, label="recalign")
+        if err:
+            errors.append(err)
+            log(err)
+            return
+        recalign = merge_best(recalign, res)
+        rss["recalign"] = max(rss.get("recalign", 0), rss_mb)
+        log(f"RecAlign: done in {wall:.0f} s, peak RSS {rss_mb:.0f} MB")
+
+    # Rounds in alternating order (peers then RecAlign, then RecAlign then peers reversed, ...), each peer's best
+    # kept: a host whose load drifts during the run then penalises no one for running last. sgemm runs once first.
+    timed = [p for p in peers if p != "sgemm"]
+    if "sgemm" in peers:
+        run_peer("sgemm")
+    for rnd in range(args.rounds):
+        order = timed + (["recalign"] if args.recalign else [])
+        if rnd % 2 == 1:
+            order = order[::-1]
+        log(f"round {rnd + 1} of {args.rounds}: {', '.join(order)}")
+        for peer in order:
+            run_recalign() if peer == "recalign" else run_peer(peer)
 
     if "sgemm" in peers:  # again at the end: the host load drifts, the ceiling is the better of the two
         res, _, _, err = run_child(worker_cmd(SCRIPT, "sgemm", common), env=env, label="sgemm (end)")
@@ -498,7 +540,8 @@ def print_report(args, r):
     if "st" in res:
         counts.append(f"sentence-transformers titles {len(res['st']['seconds'])}")
     if counts:
-        print(f"Timed calls kept (--budget {args.budget:g} s, --title-budget {args.title_budget:g} s): " + "; ".join(counts) + ".")
+        print(f"Timed calls kept over {args.rounds} round(s) in alternating order (--budget {args.budget:g} s, "
+              f"--title-budget {args.title_budget:g} s): " + "; ".join(counts) + ".")
     print()
     head = ["peer"] + [f"sent/s @{t}" for t in lengths] + [f"GFLOP/s @{t_flop} (% of sgemm)", "titles s", "peak RSS MB"]
     print("| " + " | ".join(head) + " |")

@@ -19,10 +19,19 @@ enum TunedSource {
 
     var label: String {
         switch self {
-        case let .model(p): return "tuned \((p as NSString).lastPathComponent)"
-        case let .adapter(p): return "adapter \((p as NSString).lastPathComponent)"
-        case let .head(p): return "head \((p as NSString).lastPathComponent)"
+        case let .model(p): return "tuned \(TunedSource.shortName(p))"
+        case let .adapter(p): return "adapter \(TunedSource.shortName(p))"
+        case let .head(p): return "head \(TunedSource.shortName(p))"
         }
+    }
+
+    /// The folder's name, with its parent's for a run's `best/` checkpoint (`runs/prompt/best` -> `prompt/best`),
+    /// so that rows of several runs tell apart.
+    static func shortName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let name = url.lastPathComponent
+        guard name == "best" else { return name }
+        return url.deletingLastPathComponent().lastPathComponent + "/" + name
     }
 
     /// An encoder for this source's text towers (nil for a head, which works on the base encoder's vectors).
