@@ -32,7 +32,8 @@ public final class SentenceEncoder: @unchecked Sendable {
     public init(path: String, maxLength: Int? = nil) throws {
         folder = try SentenceTransformerFolder.load(path)
         tokenizer = try BertTokenizer(folder: URL(fileURLWithPath: folder.transformerPath))
-        model = BertModel(config: folder.config)
+        let config = folder.config
+        model = Tensor.withoutRandomInit { BertModel(config: config) }   // every weight is loaded next
         guard let weights = folder.weightsPath else {
             throw FormatError(.cannotRead, file: folder.transformerPath, field: "model.safetensors",
                               "no model.safetensors in the model folder")

@@ -63,6 +63,17 @@ struct AutogradModeTests {
         #expect(x.grad!.array.contains { $0 != 0 })
     }
 
+    /// Inside `withoutRandomInit` (models whose weights are loaded next) the random factories give zeros on
+    /// this thread only; outside they draw from the generator as before.
+    @Test func randomInitCanBeSkipped() {
+        var rng = SeededRNG(seed: 21)
+        let skipped = Tensor.withoutRandomInit { Linear(8, 4, rng: &rng) }
+        #expect(skipped.weight.array.allSatisfy { $0 == 0 } && skipped.bias!.array.allSatisfy { $0 == 0 })
+        let drawn = Linear(8, 4, rng: &rng)
+        #expect(drawn.weight.array.contains { $0 != 0 })
+        #expect(Tensor.normal([16], std: 1, rng: &rng).array.contains { $0 != 0 })
+    }
+
     @Test func onlyInputsThatNeedItGetGradients() {
         var rng = SeededRNG(seed: 5)
         let layer = Linear(3, 2, rng: &rng)
