@@ -91,15 +91,14 @@ public final class SentenceEncoder: @unchecked Sendable {
 
     /// Inference on row slices of `batch` in parallel; rows of the result in the batch's order: [B, dim].
     func embedDataParallel(_ batch: TokenBatch) -> Tensor {
-        let dim = dimension, t = batch.length
+        let dim = dimension
         let out = Tensor(zeros: [batch.batch, dim])
         let od = out.data
         BLAS.dataParallel { w, workers in
-            let per = (batch.batch + workers - 1) / workers
-            let lo = w * per, hi = min(batch.batch, lo + per)
-            guard lo < hi else { return }
-            let part = TokenBatch(ids: Array(batch.ids[(lo * t)..<(hi * t)]), mask: Array(batch.mask[(lo * t)..<(hi * t)]),
-                                  batch: hi - lo, length: t)
+            let rows = Parallel.share(batch.batch, worker: w, of: workers)
+            guard !rows.isEmpty else { return }
+            let lo = rows.lowerBound, hi = rows.upperBound
+            let part = batch.rows(lo, hi)
             var rng = SeededRNG(seed: 0)
             let e = Autograd.noGrad { pooled(part, rng: &rng) }
             (od + lo * dim).update(from: e.data, count: (hi - lo) * dim)

@@ -108,20 +108,22 @@ public struct GradRef {
         guard let box else { fatalError("GradRef: the tensor has no gradient buffer") }
         return box.materialised.base + offset
     }
-    /// Runs `body` with the incoming gradient, then frees it; skips when none arrived (as `withIncomingGrad`).
+    /// Pointer to the gradient if one has flowed in (in the calling thread's slot), else nil.
+    @inline(__always) public var ifPresent: UnsafeMutablePointer<Float>? {
+        guard let box, let s = box.storage else { return nil }
+        return s.base + offset
+    }
+    /// Runs `body` with the incoming gradient, then frees it; skips when none arrived.
     @inline(__always) public func withIncoming(_ body: (UnsafeMutablePointer<Float>) -> Void) {
-        guard let box, let s = box.storage else { return }
-        body(s.base + offset)
-        box.release()
+        guard let g = ifPresent else { return }
+        body(g)
+        box?.release()
     }
 }
 
 extension Tensor {
     /// Pointer to the gradient if one has flowed into this tensor, else nil (its op can skip its backward).
-    @inline(__always) var gradIfPresent: UnsafeMutablePointer<Float>? {
-        guard let box = gradBox, let s = box.storage else { return nil }
-        return s.base + gradOffset
-    }
+    @inline(__always) var gradIfPresent: UnsafeMutablePointer<Float>? { GradRef(self).ifPresent }
 
     /// Output of an op: a fresh tensor that requires a gradient when `needsGrad`.
     @inline(__always)
@@ -136,11 +138,7 @@ extension Tensor {
 
     /// Runs `body` with this tensor's incoming gradient, then frees it; skips when no gradient arrived.
     @inline(__always)
-    func withIncomingGrad(_ body: (UnsafeMutablePointer<Float>) -> Void) {
-        guard let g = gradIfPresent else { return }
-        body(g)
-        doneWithGrad()
-    }
+    func withIncomingGrad(_ body: (UnsafeMutablePointer<Float>) -> Void) { GradRef(self).withIncoming(body) }
 }
 
 extension Tensor {

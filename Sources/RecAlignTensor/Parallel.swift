@@ -16,6 +16,13 @@ public enum Parallel {
         return k
     }()
 
+    /// Worker `w`'s share of `n` rows split over `count` workers: contiguous, in order, the last one shorter.
+    public static func share(_ n: Int, worker w: Int, of count: Int) -> Range<Int> {
+        let per = (n + count - 1) / count
+        let lo = min(n, w * per)
+        return lo..<min(n, lo + per)
+    }
+
     /// True inside a data-parallel worker.
     public static var isSerialThread: Bool { pthread_getspecific(serialKey) != nil }
 

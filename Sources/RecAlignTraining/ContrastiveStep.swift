@@ -113,12 +113,11 @@ final class DataParallelGraph {
             for (user, batches) in [(true, users), (false, items)] {
                 var row = 0
                 for b in batches {
-                    let per = (b.batch + count - 1) / count
-                    let lo = min(b.batch, w * per), hi = min(b.batch, lo + per)
-                    if lo < hi {
-                        let (h, m) = encoder.model(b.rows(lo, hi), prompts: encoder.prompts, rng: &r)
+                    let share = Parallel.share(b.batch, worker: w, of: count)
+                    if !share.isEmpty {
+                        let (h, m) = encoder.model(b.rows(share.lowerBound, share.upperBound), prompts: encoder.prompts, rng: &r)
                         me.keepAlive.append(m)
-                        me.parts.append(Part(user: user, row: row + lo, output: encoder.pooling(h, mask: m)))
+                        me.parts.append(Part(user: user, row: row + share.lowerBound, output: encoder.pooling(h, mask: m)))
                     }
                     row += b.batch
                 }
