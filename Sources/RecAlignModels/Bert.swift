@@ -46,6 +46,9 @@ public final class BertSelfAttention: Module {
     /// Optional LoRA adapters on the query and value projections (PEFT's default targets).
     public var query_lora: LoRA?
     public var value_lora: LoRA?
+    /// Q, K and V weights stacked [3C, C] and biases [3C] for inference, set only inside
+    /// `BertModel.withStackedAttentionWeights` (the weights cannot change there); nil otherwise.
+    var stackedQKV: (weight: Tensor, bias: Tensor)?
     let heads: Int
     let dropout: Dropout
 
@@ -65,8 +68,7 @@ public final class BertSelfAttention: Module {
         if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil {
             // One GEMM for Q, K and V (weights stacked [3C, C]), then fused attention per head.
             let qkv = Autograd.noGrad { () -> Tensor in
-                let w = concat([query.weight, key.weight, value.weight], axis: 0)
-                let b = concat([query.bias!, key.bias!, value.bias!], axis: 0)
+                let (w, b) = stackedQKV ?? stackQKV()
                 return linear(x, weight: w, bias: b)
             }
             return attentionInference(packed: qkv, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
@@ -82,9 +84,15 @@ public final class BertSelfAttention: Module {
         if !Autograd.needsGrad(q, k, v) && !(training && dropout.p > 0) {
             return attentionInference(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
         }
-        let scores = attentionScores(q, k, heads: heads, scale: 1 / Float(d).squareRoot())
-        let probs = dropout(softmax(scores, mask: mask), rng: &rng)
-        return attentionContext(probs, v)
+        return attention(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot(),
+                         dropout: training ? dropout.p : 0, rng: &rng)
+    }
+
+    /// Copies of the Q, K, V weights stacked [3C, C] and biases [3C] (one GEMM computes all three).
+    func stackQKV() -> (weight: Tensor, bias: Tensor) {
+        Autograd.noGrad {
+            (concat([query.weight, key.weight, value.weight], axis: 0), concat([query.bias!, key.bias!, value.bias!], axis: 0))
+        }
     }
 }
 
@@ -210,6 +218,17 @@ public final class BertModel: Module {
         self.config = config
         embeddings = BertEmbeddings(config, rng: &rng)
         encoder = BertEncoder(config, rng: &rng)
+    }
+
+    /// Runs `body` with every layer's Q, K and V weights stacked once for inference instead of once per
+    /// batch per layer. The weights must not change inside `body` (it is one `encode` call); a nested call
+    /// reuses the outer stack.
+    public func withStackedAttentionWeights<R>(_ body: () throws -> R) rethrows -> R {
+        let attention = encoder.layer.map(\.attention.selfAttention)
+        if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
+        for a in attention { a.stackedQKV = a.stackQKV() }
+        defer { for a in attention { a.stackedQKV = nil } }
+        return try body()
     }
 
     /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real token, or

@@ -118,6 +118,7 @@ public final class SentenceEncoder: @unchecked Sendable {
         model.train(false)
         defer { model.train(wasTraining) }
         var done = 0
+        model.withStackedAttentionWeights {
         for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
             let idx = Array(order[start..<min(order.count, start + batchSize)])
             let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
@@ -127,6 +128,7 @@ public final class SentenceEncoder: @unchecked Sendable {
             }
             done += idx.count
             progress?(done, texts.count)
+        }
         }
         return EmbeddingMatrix(values: out, rows: texts.count, dim: dim, truncated: truncated)
     }

@@ -72,6 +72,45 @@ struct OpGradientTests {
         }
     }
 
+    /// The fused training attention equals the composite of the grad-checked ops above (scores, masked
+    /// softmax, dropout, context): outputs, the gradients of Q, K and V, and the draws taken from the RNG.
+    @Test(arguments: [Float(0), 0.1])
+    func fusedAttentionEqualsComposite(p: Float) {
+        for (b, t, s, h, d) in [(1, 1, 1, 1, 3), (2, 5, 5, 2, 4), (3, 4, 7, 3, 2)] {
+            let c = h * d
+            var maskValues = [Float](repeating: 0, count: b * s)
+            for bi in 1..<max(b, 1) where s > 2 { maskValues[bi * s + s - bi] = -Float.greatestFiniteMagnitude }   // padding
+            let mask = Tensor(maskValues, shape: [b, s])
+            let upstream = Tensor(randomValues(b * t * c, seed: 60), shape: [b, t, c])
+            func run(fused: Bool) -> (out: [Float], grads: [[Float]], rngAfter: UInt64) {
+                let q = Tensor(randomValues(b * t * c, seed: 61, scale: 2), shape: [b, t, c], requiresGrad: true)
+                let k = Tensor(randomValues(b * s * c, seed: 62, scale: 2), shape: [b, s, c], requiresGrad: true)
+                let v = Tensor(randomValues(b * s * c, seed: 63), shape: [b, s, c], requiresGrad: true)
+                var rng = SeededRNG(seed: 7)
+                let o: Tensor
+                if fused {
+                    o = attention(q, k, v, mask: mask, heads: h, scale: 0.37, dropout: p, rng: &rng)
+                } else {
+                    var probs = softmax(attentionScores(q, k, heads: h, scale: 0.37), mask: mask)
+                    if p > 0 { probs = dropout(probs, p: p, rng: &rng) }
+                    o = attentionContext(probs, v)
+                }
+                Autograd.backward(sum(mul(o, upstream)))
+                return (o.array, [q, k, v].map { $0.grad!.array }, rng.next())
+            }
+            let f = run(fused: true), r = run(fused: false)
+            #expect(f.rngAfter == r.rngAfter, "same draws from the RNG")
+            let outDiff = zip(f.out, r.out).map { abs($0 - $1) }.max() ?? 0
+            #expect(outDiff <= 1e-6, "output \(b),\(t),\(s),\(h),\(d) p \(p): max diff \(outDiff)")
+            for (name, (gf, gr)) in zip(["Q", "K", "V"], zip(f.grads, r.grads)) {
+                let scaleRef = max(gr.map { abs($0) }.max() ?? 0, 1e-3)
+                let diff = zip(gf, gr).map { abs($0 - $1) }.max() ?? 0
+                #expect(diff <= 1e-5 * scaleRef, "d\(name) \(b),\(t),\(s),\(h),\(d) p \(p): max diff \(diff) of \(scaleRef)")
+                #expect(gf.contains { $0 != 0 } || b * t == 1, "d\(name) is not all zero")
+            }
+        }
+    }
+
     @Test func elementwiseWithBroadcast() {
         let shape = [2, 3, 17]
         for bShape in [[2, 3, 17], [17], [1]] {

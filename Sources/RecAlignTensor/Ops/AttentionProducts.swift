@@ -122,20 +122,13 @@ func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointe
                     mask md: UnsafeMutablePointer<Float>?, scale: Float) {
     let d = c / h
     // Inside a data-parallel worker the heads run on this thread; otherwise side by side on the cores.
-    let workers = Parallel.isSerialThread ? 1 : max(1, Parallel.workers)
-    let scratch = Storage(count: workers * t * s, zeroed: false)
-    let n = b * h, per = (n + workers - 1) / workers
-    let body: (Int) -> Void = { w in
-        let sc = scratch.base + w * t * s
-        for i in (w * per)..<min(n, (w + 1) * per) {
-            let bi = i / h, hi = i % h
-            BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * ldq + hi * d, lda: ldq,
-                      b: kd + bi * s * ldkv + hi * d, ldb: ldkv, beta: 0, c: sc, ldc: s)
-            let mr = md.map { $0 + bi * s }
-            for r in 0..<t { softmaxRow(sc + r * s, mr, sc + r * s, s) }
-            BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * ldkv + hi * d, ldb: ldkv,
-                      beta: 0, c: od + bi * t * c + hi * d, ldc: c)
-        }
+    perHead(b * h, scratch: t * s) { i, sc in
+        let bi = i / h, hi = i % h
+        BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * ldq + hi * d, lda: ldq,
+                  b: kd + bi * s * ldkv + hi * d, ldb: ldkv, beta: 0, c: sc, ldc: s)
+        let mr = md.map { $0 + bi * s }
+        for r in 0..<t { softmaxRow(sc + r * s, mr, sc + r * s, s) }
+        BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * ldkv + hi * d, ldb: ldkv,
+                  beta: 0, c: od + bi * t * c + hi * d, ldc: c)
     }
-    if workers == 1 { body(0) } else { BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: body) } }
 }

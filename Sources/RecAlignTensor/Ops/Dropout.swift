@@ -9,16 +9,7 @@ public func dropout(_ x: Tensor, p: Float, rng: inout SeededRNG) -> Tensor {
     if p == 0 { return x }
     let keep = 1 / (1 - p)
     let n = x.count
-    let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
-    // Threshold on 24 random bits; two draws per 64-bit output.
-    let threshold = UInt64(Double(p) * 16_777_216.0)
-    var i = 0
-    while i < n {
-        let r = rng.next()
-        mask[i] = (r >> 40) >= threshold ? 1 : 0
-        if i + 1 < n { mask[i + 1] = ((r >> 8) & 0xFFFFFF) >= threshold ? 1 : 0 }
-        i += 2
-    }
+    let mask = dropoutMask(n, p: p, rng: &rng)
     let needs = Autograd.needsGrad(x)
     let y = Tensor.output(x.shape, grad: needs)
     let xd = x.data, yd = y.data
@@ -33,6 +24,21 @@ public func dropout(_ x: Tensor, p: Float, rng: inout SeededRNG) -> Tensor {
         }
     }
     return y
+}
+
+/// A freshly allocated keep-mask of `n` bytes (1 = keep, with probability 1 - p), drawn in order from `rng`:
+/// a threshold on 24 random bits, two draws per 64-bit output. The caller deallocates it.
+func dropoutMask(_ n: Int, p: Float, rng: inout SeededRNG) -> UnsafeMutablePointer<UInt8> {
+    let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
+    let threshold = UInt64(Double(p) * 16_777_216.0)
+    var i = 0
+    while i < n {
+        let r = rng.next()
+        mask[i] = (r >> 40) >= threshold ? 1 : 0
+        if i + 1 < n { mask[i + 1] = ((r >> 8) & 0xFFFFFF) >= threshold ? 1 : 0 }
+        i += 2
+    }
+    return mask
 }
 
 /// Owns a byte mask for as long as a backward closure holds it.

@@ -1,0 +1,102 @@
+// Attention: self-attention for training fused per (batch, head), so no [B, H, T, S] score, dropout or gradient tensor is made.
+import Foundation
+
+/// O = dropout(softmax(scale · Q Kᵀ + mask)) · V per head, for training (the composite
+/// `attentionContext(dropout(softmax(attentionScores(q, k), mask)), v)` in one op, with the same result and the
+/// same draws from `rng`).
+///
+/// Shapes: Q [B, T, C], K and V [B, S, C] (S may exceed T: prefix keys), C = H·D; mask nil or [B, S] additive;
+/// O [B, T, C], heads interleaved in each row as HF's reshape writes them.
+/// Kept for backward: P = softmax(...) [B, H, T, S] and the dropout keep-mask M (one byte per element).
+/// Backward per (b, h), with Pd = P ⊙ M / (1 - p) (= P when p = 0):
+///   dV += Pdᵀ · dO;   dPd = dO · Vᵀ;   dP = dPd ⊙ M / (1 - p);
+///   dS = P ⊙ (dP - Σ_s dP ⊙ P)   (softmax, per row);
+///   dQ += scale · dS · K;   dK += scale · dSᵀ · Q.
+/// Each (b, h) works on [T, S] blocks in a per-thread scratch buffer, heads side by side on the cores.
+public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, heads h: Int, scale: Float,
+                      dropout p: Float = 0, rng: inout SeededRNG) -> Tensor {
+    precondition(q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2],
+                 "attention: Q \(q.shape) K \(k.shape) V \(v.shape)")
+    precondition(p >= 0 && p < 1, "attention: dropout p = \(p) must be in [0, 1)")
+    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2]
+    precondition(c % h == 0, "attention: \(c) channels do not split into \(h) heads")
+    if let mask { precondition(mask.count == b * s, "attention: mask \(mask.shape) for \(b) x \(s) keys") }
+    let d = c / h, n = b * h * t * s, keep = 1 / (1 - p)
+    let probs = Storage(count: n, zeroed: false)
+    let keepMask = p > 0 ? ByteMask(dropoutMask(n, p: p, rng: &rng)) : nil
+    let needs = Autograd.needsGrad(q, k, v)
+    let out = Tensor.output([b, t, c], grad: needs)
+    let qd = q.data, kd = k.data, vd = v.data, od = out.data, pd = probs.base, md = mask?.data
+    perHead(b * h, scratch: t * s) { i, sc in
+        let bi = i / h, hi = i % h, pbh = pd + i * t * s
+        BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * c + hi * d, lda: c,
+                  b: kd + bi * s * c + hi * d, ldb: c, beta: 0, c: sc, ldc: s)
+        let mr = md.map { $0 + bi * s }
+        for r in 0..<t { softmaxRow(sc + r * s, mr, pbh + r * s, s) }
+        var weights = UnsafePointer(pbh)
+        if let keepMask {
+            let m = keepMask.bytes + i * t * s
+            for j in 0..<(t * s) { sc[j] = m[j] != 0 ? pbh[j] * keep : 0 }
+            weights = UnsafePointer(sc)
+        }
+        BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: weights, lda: s, b: vd + bi * s * c + hi * d, ldb: c,
+                  beta: 0, c: od + bi * t * c + hi * d, ldc: c)
+    }
+    guard needs else { return out }
+    let gout = GradRef(out)
+    Autograd.record {
+        gout.withIncoming { dO in
+            // Gradient buffers are allocated here, once, not lazily inside the parallel loop.
+            let dQ = q.requiresGrad ? q.gradData : nil, dK = k.requiresGrad ? k.gradData : nil
+            let dV = v.requiresGrad ? v.gradData : nil
+            let pd = probs.base   // the closure owns `probs` (and `keepMask`) until the backward has run
+            perHead(b * h, scratch: 2 * t * s) { i, sc in
+                let bi = i / h, hi = i % h, pbh = pd + i * t * s, m = keepMask.map { $0.bytes + i * t * s }
+                let dOi = dO + bi * t * c + hi * d, qi = qd + bi * t * c + hi * d
+                let ki = kd + bi * s * c + hi * d, vi = vd + bi * s * c + hi * d
+                let dPb = sc, pdrop = sc + t * s
+                if let dV {
+                    var weights = UnsafePointer(pbh)
+                    if let m {
+                        for j in 0..<(t * s) { pdrop[j] = m[j] != 0 ? pbh[j] * keep : 0 }
+                        weights = UnsafePointer(pdrop)
+                    }
+                    BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: weights, lda: s, b: dOi, ldb: c,
+                              beta: 1, c: dV + bi * s * c + hi * d, ldc: c)
+                }
+                guard dQ != nil || dK != nil else { return }
+                BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dOi, lda: c, b: vi, ldb: c, beta: 0, c: dPb, ldc: s)
+                if let m { for j in 0..<(t * s) { dPb[j] = m[j] != 0 ? dPb[j] * keep : 0 } }
+                for r in 0..<t {
+                    let pr = pbh + r * s, gr = dPb + r * s
+                    let dot = vdot(gr, pr, s)
+                    for j in 0..<s { gr[j] = pr[j] * (gr[j] - dot) }
+                }
+                if let dQ {
+                    BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dPb, lda: s, b: ki, ldb: c,
+                              beta: 1, c: dQ + bi * t * c + hi * d, ldc: c)
+                }
+                if let dK {
+                    BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, alpha: scale, a: dPb, lda: s, b: qi, ldb: c,
+                              beta: 1, c: dK + bi * s * c + hi * d, ldc: c)
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Runs `body(i, scratch)` for i in 0..<n, split over the cores (one contiguous share each) with BLAS
+/// single-threaded inside; on one thread inside a data-parallel worker. `scratch` holds `scratch` floats,
+/// private to the thread running `body`.
+func perHead(_ n: Int, scratch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+    let workers = Parallel.isSerialThread || n < 2 ? 1 : max(1, Parallel.workers)
+    let buffer = Storage(count: workers * scratch, zeroed: false)
+    withoutActuallyEscaping(body) { body in
+        let run: (Int) -> Void = { w in
+            let sc = buffer.base + w * scratch
+            for i in Parallel.share(n, worker: w, of: workers) { body(i, sc) }
+        }
+        if workers == 1 { run(0) } else { BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
+    }
+}
