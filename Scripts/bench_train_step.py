@@ -54,8 +54,11 @@ def step_flops(model_dir, method, batch, user_len, item_len):
     return total
 
 
-def worker_train(a):
-    """Hidden worker: times training steps of one (method, user length) configuration in this process."""
+def torch_trainer(a, method):
+    """A PyTorch training step for `method` (full | prompt) as the docstring describes.
+
+    Returns (step, info): step(user_ids, item_ids) runs one step on int64 [B, T] tensors and returns the loss;
+    info describes the setup (versions, threads, trainable parameters)."""
     import torch
     import torch.nn.functional as F
     import transformers
@@ -66,10 +69,8 @@ def worker_train(a):
     model = AutoModel.from_pretrained(a.model)
     model.train()  # dropout on
     word_emb = model.get_input_embeddings()
-    user_ids = torch.from_numpy(synthetic_ids(a.model, a.batch, a.user_length, seed=1000 + a.user_length))
-    item_ids = torch.from_numpy(synthetic_ids(a.model, a.batch, a.item_length, seed=2000 + a.item_length))
 
-    if a.method == "full":
+    if method == "full":
         params = [p for p in model.parameters()]
         opt = torch.optim.AdamW(params, lr=5e-5, weight_decay=0.01)
         prompt = None
@@ -80,7 +81,6 @@ def worker_train(a):
         prompt = torch.nn.Parameter(word_emb.weight[rows].detach().clone())
         params = [prompt]
         opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=0.0)
-    n_trainable = sum(p.numel() for p in params)
 
     def embed(ids):
         """Mean-pooled, L2-normalised embeddings of ids [B, T] (with the prompt spliced in after [CLS])."""
@@ -100,17 +100,31 @@ def worker_train(a):
         pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
         return F.normalize(pooled, p=2, dim=1)
 
-    labels = torch.arange(a.batch)
-    losses = []
-
-    def step():
+    def step(user_ids, item_ids):
         opt.zero_grad(set_to_none=True)
         u = embed(user_ids)
         v = embed(item_ids)
-        loss = F.cross_entropy(SCALE * u @ v.T, labels)
+        loss = F.cross_entropy(SCALE * u @ v.T, torch.arange(u.shape[0]))
         loss.backward()
         opt.step()
-        losses.append(loss.item())
+        return loss.item()
+
+    info = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
+            "attn_implementation": getattr(model.config, "_attn_implementation", None),
+            "threads": torch.get_num_threads(), "trainable_parameters": sum(p.numel() for p in params)}
+    return step, info
+
+
+def worker_train(a):
+    """Hidden worker: times training steps of one (method, user length) configuration in this process."""
+    import torch
+    step_once, info = torch_trainer(a, a.method)
+    user_ids = torch.from_numpy(synthetic_ids(a.model, a.batch, a.user_length, seed=1000 + a.user_length))
+    item_ids = torch.from_numpy(synthetic_ids(a.model, a.batch, a.item_length, seed=2000 + a.item_length))
+    losses = []
+
+    def step():
+        losses.append(step_once(user_ids, item_ids))
 
     # At least one warm-up and one timed step; beyond that, no new step once `budget` seconds are spent.
     t_start = time.perf_counter()
@@ -127,12 +141,9 @@ def worker_train(a):
         ts.append(time.perf_counter() - t0)
         if 0 < a.budget <= time.perf_counter() - t_start:
             break
-    return {"peer": "pytorch", "method": a.method, "user_length": a.user_length, "item_length": a.item_length,
-            "batch": a.batch, "torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
-            "attn_implementation": getattr(model.config, "_attn_implementation", None),
-            "threads": torch.get_num_threads(), "trainable_parameters": n_trainable,
-            "warmup": warm, "seconds": ts, "seconds_per_step": min(ts), "median_seconds_per_step": statistics.median(ts),
-            "losses": losses}
+    return dict({"peer": "pytorch", "method": a.method, "user_length": a.user_length, "item_length": a.item_length,
+                 "batch": a.batch}, **info, warmup=warm, seconds=ts, seconds_per_step=min(ts),
+                median_seconds_per_step=statistics.median(ts), losses=losses)
 
 
 def worker_sgemm(a):

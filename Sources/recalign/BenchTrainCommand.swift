@@ -17,6 +17,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Item text length in tokens.") var itemLength: Int = 32
     @Option(help: "Timed steps (after 2 warm-up steps); the best is reported.") var steps: Int = 5
     @Option(help: "Soft prompt length for --method prompt.") var promptLength: Int = 20
+    @Flag(help: "Serve timed steps for Scripts/bench_train_interleaved.py: after a line {\"ready\": true}, each stdin line holding a user length runs one step and prints {\"seconds\": s}.")
+    var serve = false
 
     func validate() throws {
         guard ["full", "prompt"].contains(method) else { throw ValidationError("--method must be full or prompt") }
@@ -37,6 +39,19 @@ struct BenchTrain: ParsableCommand {
         }
         tuned.train(true)
         let loss = MultipleNegativesRankingLoss()
+        if serve {
+            print("{\"ready\": true}"); fflush(stdout)
+            while let line = readLine() {
+                guard let t = Int(line.trimmingCharacters(in: .whitespaces)), t >= 2 else {
+                    throw ValidationError("bench-train --serve: bad user length request \(line.debugDescription)")
+                }
+                let u = randomBatch(t), i = randomBatch(itemLength)
+                let t0 = Date()
+                try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
+                print("{\"seconds\": \(Date().timeIntervalSince(t0))}"); fflush(stdout)
+            }
+            return
+        }
         var times: [Double] = []
         for s in 0..<(steps + 2) {
             let u = randomBatch(userLength), i = randomBatch(itemLength)

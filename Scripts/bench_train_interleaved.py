@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Training-step speed with the peers' steps interleaved: RecAlign and PyTorch, full fine-tuning and soft prompt.
+
+bench_train_step.py times each configuration in its own process and block of time (that is how it measures
+each one's peak RSS); on this shared machine the load moves by 20-30% between blocks. Here four processes
+stay loaded side by side (RecAlign full, RecAlign prompt, PyTorch full, PyTorch prompt; 2 threads each) and
+take turns, one step each per round and user length, the order rotated every round, with a pause between
+steps. Each round's four steps lie within seconds of each other, so each round gives paired ratios at
+(nearly) the same load: PyTorch / RecAlign per method, and full / prompt within each implementation.
+
+The step is bench_train_step.py's (32 pairs, user texts of length L, item texts of length 32, MNRL, backward,
+AdamW, dropout on; prompt: 20 virtual tokens, encoder frozen), on fresh random real-token ids every step.
+RecAlign runs `recalign bench-train --serve --method M`. Two warm-up rounds are not timed.
+
+Usage (dev venv, from the repository root):
+  /work/venv/bin/python Scripts/bench_train_interleaved.py --recalign .build/release/recalign
+      [--rounds 8] [--user-lengths 32,128] [--gap 0.5] [--json FILE]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_encode import REPO_ROOT, atomic_write_json, load_average, log, synthetic_ids, thread_env  # noqa: E402
+from bench_encode_interleaved import Server, serve  # noqa: E402
+from bench_train_step import torch_trainer  # noqa: E402
+
+SCRIPT = os.path.abspath(__file__)
+
+
+def serve_torch(a):
+    import torch
+    step, _ = torch_trainer(a, a.serve)
+    rounds = [0]
+
+    def one(t):
+        rounds[0] += 1  # fresh ids every step, as RecAlign draws them
+        users = torch.from_numpy(synthetic_ids(a.model, a.batch, t, seed=1000 * rounds[0] + t))
+        items = torch.from_numpy(synthetic_ids(a.model, a.batch, a.item_length, seed=1000 * rounds[0] + 7))
+        step(users, items)
+    serve({t: (lambda t=t: one(t)) for t in a.user_lengths}, warmup=0)
+
+
+def quartiles(xs):
+    return statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__)
+    ap.add_argument("--model", default=os.path.join(REPO_ROOT, "checkpoints", "all-MiniLM-L6-v2"))
+    ap.add_argument("--recalign", default=os.path.join(REPO_ROOT, ".build", "release", "recalign"))
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--user-lengths", default="32,128")
+    ap.add_argument("--item-length", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=8, help="timed steps per process and user length, interleaved")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first")
+    ap.add_argument("--gap", type=float, default=0.5, help="seconds of pause between two steps")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="also write every timing to this JSON file")
+    ap.add_argument("--serve", choices=["full", "prompt"], help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    a.user_lengths = [int(x) for x in a.user_lengths.split(",") if x.strip()]
+    if a.serve:
+        return serve_torch(a)
+
+    a.model = os.path.abspath(a.model)
+    if not os.path.isfile(a.recalign):
+        sys.exit(f"bench_train_interleaved: --recalign {a.recalign}: no such file (swift build -c release)")
+    env = thread_env(a.threads)
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    load_start = load_average()
+    log(f"start {started}, load average {load_start}; loading four processes")
+    servers = []
+    for m in ("full", "prompt"):
+        servers.append(Server(f"RecAlign {m}", [os.path.abspath(a.recalign), "bench-train", "--serve", "--method", m,
+                                                "--model", a.model, "--batch", str(a.batch),
+                                                "--item-length", str(a.item_length)], env))
+        servers.append(Server(f"PyTorch {m}", [sys.executable, SCRIPT, "--serve", m, "--model", a.model,
+                                               "--batch", str(a.batch), "--item-length", str(a.item_length),
+                                               "--user-lengths", ",".join(map(str, a.user_lengths)),
+                                               "--threads", str(a.threads)], env))
+    times = {t: {s.name: [] for s in servers} for t in a.user_lengths}
+    for r in range(a.warmup + a.rounds):
+        for t in a.user_lengths:
+            k = (r + t) % len(servers)
+            for s in servers[k:] + servers[:k]:
+                time.sleep(a.gap)
+                sec = s.call(t)
+                if r >= a.warmup:
+                    times[t][s.name].append(sec)
+        log(f"round {r + 1} of {a.warmup + a.rounds} done{' (warm-up)' if r < a.warmup else ''}")
+    for s in servers:
+        s.close()
+    load_end = load_average()
+
+    print(f"\n## Interleaved training steps: all-MiniLM-L6-v2, batch {a.batch}, item length {a.item_length}, "
+          f"{a.threads} threads each, {a.rounds} timed rounds\n")
+    print(f"{started}; load average {load_start} at start, {load_end} at end. One step of each process per round "
+          f"and length, order rotated, {a.gap:g} s apart.\n")
+    print("| user length | process | best s/step | median s/step |")
+    print("| --- | --- | ---: | ---: |")
+    for t in a.user_lengths:
+        for name, ts in times[t].items():
+            print(f"| {t} | {name} | {min(ts):.2f} | {statistics.median(ts):.2f} |")
+    print("\nPaired per-round ratios (median [25th-75th percentile]):\n")
+    report = {"started": started, "load_average_start": load_start, "load_average_end": load_end, "batch": a.batch,
+              "rounds": a.rounds, "gap": a.gap, "seconds": {str(t): v for t, v in times.items()}, "ratios": {}}
+    for t in a.user_lengths:
+        tt = times[t]
+        for label, num, den, target, what in (
+                ("PyTorch / RecAlign, full", "PyTorch full", "RecAlign full", 1.3, ">= 1.30x"),
+                ("PyTorch / RecAlign, prompt", "PyTorch prompt", "RecAlign prompt", 1.3, ">= 1.30x"),
+                ("RecAlign full / RecAlign prompt", "RecAlign full", "RecAlign prompt", 1.0, "> 1: prompt faster"),
+                ("PyTorch full / PyTorch prompt", "PyTorch full", "PyTorch prompt", None, "for reference")):
+            paired = sorted(n / d for n, d in zip(tt[num], tt[den]))
+            q = quartiles(paired)
+            pm = statistics.median(paired)
+            verdict = "" if target is None else (": met" if (pm > target if target == 1.0 else pm >= target) else ": MISSED")
+            print(f"- @{t} {label}: {pm:.2f}x [{q[0]:.2f}-{q[2]:.2f}] (target {what}{verdict})")
+            report["ratios"][f"{t}/{label}"] = {"paired_median": pm, "paired": paired}
+    if a.json:
+        atomic_write_json(a.json, report)
+
+
+if __name__ == "__main__":
+    main()
