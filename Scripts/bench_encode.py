@@ -221,34 +221,34 @@ def timed_best(fn, reps, budget):
     return min(ts), ts
 
 
-def worker_torch(a):
+def torch_runners(a):
+    """PyTorch eager (transformers AutoModel, mean pooling, L2 normalisation, inference mode): ({length: run}, info),
+    run() encoding the synthetic batch of that length once."""
     import torch
     from transformers import AutoModel
     import transformers
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     model = AutoModel.from_pretrained(a.model).eval()
-    res = {"peer": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
-           "attn_implementation": getattr(model.config, "_attn_implementation", None),
-           "threads": torch.get_num_threads(), "sentences_per_s": {}, "seconds": {}}
+    runs = {}
     for t in a.lengths:
         ids = torch.from_numpy(synthetic_ids(a.model, a.batch, t, seed=t))
-        mask = torch.ones_like(ids)
-        types = torch.zeros_like(ids)
+        mask, types = torch.ones_like(ids), torch.zeros_like(ids)
 
-        def run():
+        def run(ids=ids, mask=mask, types=types):
             with torch.inference_mode():
                 h = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
                 m = mask.unsqueeze(-1).to(h.dtype)
                 pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
                 return torch.nn.functional.normalize(pooled, p=2, dim=1)
-        best, ts = timed_best(run, a.reps, a.budget)
-        res["sentences_per_s"][str(t)] = a.batch / best
-        res["seconds"][str(t)] = ts
-    return res
+        runs[t] = run
+    info = {"peer": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
+            "attn_implementation": getattr(model.config, "_attn_implementation", None), "threads": torch.get_num_threads()}
+    return runs, info
 
 
-def worker_ort(a):
+def ort_runners(a):
+    """ONNX Runtime (the exported BertModel, all graph optimisations, pooling in numpy): ({length: run}, info)."""
     import numpy as np
     import onnxruntime as ort
     so = ort.SessionOptions()
@@ -257,19 +257,34 @@ def worker_ort(a):
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(a.onnx, so, providers=["CPUExecutionProvider"])
-    res = {"peer": "onnxruntime", "onnxruntime": ort.__version__, "onnx_file": a.onnx, "threads": a.threads,
-           "sentences_per_s": {}, "seconds": {}}
+    runs = {}
     for t in a.lengths:
         ids = synthetic_ids(a.model, a.batch, t, seed=t)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
 
-        def run():
+        def run(feed=feed):
             h = sess.run(["last_hidden_state"], feed)[0]
             return mean_pool_normalize_np(h, feed["attention_mask"])
+        runs[t] = run
+    return runs, {"peer": "onnxruntime", "onnxruntime": ort.__version__, "onnx_file": a.onnx, "threads": a.threads}
+
+
+def timed_runners(a, runs, info):
+    """Times every length's run with timed_best into info's sentences_per_s and seconds."""
+    res = dict(info, sentences_per_s={}, seconds={})
+    for t, run in runs.items():
         best, ts = timed_best(run, a.reps, a.budget)
         res["sentences_per_s"][str(t)] = a.batch / best
         res["seconds"][str(t)] = ts
     return res
+
+
+def worker_torch(a):
+    return timed_runners(a, *torch_runners(a))
+
+
+def worker_ort(a):
+    return timed_runners(a, *ort_runners(a))
 
 
 def item_texts(corpus):

@@ -27,8 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_encode import (REPO_ROOT, atomic_write_json, ensure_onnx, load_average, log, mean_pool_normalize_np,  # noqa: E402
-                          synthetic_ids, thread_env)
+from bench_encode import (REPO_ROOT, atomic_write_json, ensure_onnx, load_average, log, ort_runners,  # noqa: E402
+                          thread_env, torch_runners)
 
 SCRIPT = os.path.abspath(__file__)
 
@@ -44,48 +44,6 @@ def serve(run_once_by_length, warmup=1):
         t0 = time.perf_counter()
         run_once_by_length[t]()
         print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
-
-
-def serve_torch(a):
-    import torch
-    from transformers import AutoModel
-    torch.set_num_threads(a.threads)
-    torch.set_num_interop_threads(1)
-    model = AutoModel.from_pretrained(a.model).eval()
-    fns = {}
-    for t in a.lengths:
-        ids = torch.from_numpy(synthetic_ids(a.model, a.batch, t, seed=t))
-        mask, types = torch.ones_like(ids), torch.zeros_like(ids)
-
-        def run(ids=ids, mask=mask, types=types):
-            with torch.inference_mode():
-                h = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
-                m = mask.unsqueeze(-1).to(h.dtype)
-                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, p=2, dim=1)
-        fns[t] = run
-    serve(fns)
-
-
-def serve_ort(a):
-    import numpy as np
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = a.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(a.onnx, so, providers=["CPUExecutionProvider"])
-    fns = {}
-    for t in a.lengths:
-        ids = synthetic_ids(a.model, a.batch, t, seed=t)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-
-        def run(feed=feed):
-            h = sess.run(["last_hidden_state"], feed)[0]
-            return mean_pool_normalize_np(h, feed["attention_mask"])
-        fns[t] = run
-    serve(fns)
 
 
 class Server:
@@ -132,7 +90,7 @@ def main():
     a = ap.parse_args()
     a.lengths = [int(x) for x in a.lengths.split(",") if x.strip()]
     if a.serve:
-        return serve_torch(a) if a.serve == "torch" else serve_ort(a)
+        return serve((torch_runners if a.serve == "torch" else ort_runners)(a)[0])
 
     a.model = os.path.abspath(a.model)
     if not os.path.isfile(a.recalign):

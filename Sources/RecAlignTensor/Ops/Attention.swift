@@ -28,19 +28,9 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
     let out = Tensor.output([b, t, c], grad: needs)
     let qd = q.data, kd = k.data, vd = v.data, od = out.data, pd = probs.base, md = mask?.data
     perHead(b * h, scratch: t * s) { i, sc in
-        let bi = i / h, hi = i % h, pbh = pd + i * t * s
-        BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * c + hi * d, lda: c,
-                  b: kd + bi * s * c + hi * d, ldb: c, beta: 0, c: sc, ldc: s)
-        let mr = md.map { $0 + bi * s }
-        for r in 0..<t { softmaxRow(sc + r * s, mr, pbh + r * s, s) }
-        var weights = UnsafePointer(pbh)
-        if let keepMask {
-            let m = keepMask.bytes + i * t * s
-            for j in 0..<(t * s) { sc[j] = m[j] != 0 ? pbh[j] * keep : 0 }
-            weights = UnsafePointer(sc)
-        }
-        BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: weights, lda: s, b: vd + bi * s * c + hi * d, ldb: c,
-                  beta: 0, c: od + bi * t * c + hi * d, ldc: c)
+        attentionHeadForward(i, heads: h, q: qd, k: kd, v: vd, ldq: c, ldkv: c, out: od, t: t, s: s, c: c, mask: md,
+                             scale: scale, probs: pd + i * t * s, keepMask: keepMask.map { $0.bytes + i * t * s },
+                             keep: keep, dropped: sc)
     }
     guard needs else { return out }
     let gout = GradRef(out)
@@ -84,6 +74,27 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
         }
     }
     return out
+}
+
+/// Forward of one (batch, head) block i = b·H + h: P = softmax(scale · Q_bh K_bhᵀ + mask_b) into `probs` [T, S],
+/// then O_bh = W · V_bh with W = P, or W = P ⊙ M / (1 - p) built in `dropped` [T, S] when a keep-mask is given.
+@inline(__always)
+func attentionHeadForward(_ i: Int, heads h: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                          ldq: Int, ldkv: Int, out: UnsafeMutablePointer<Float>, t: Int, s: Int, c: Int,
+                          mask: UnsafePointer<Float>?, scale: Float, probs: UnsafeMutablePointer<Float>,
+                          keepMask: UnsafePointer<UInt8>?, keep: Float, dropped: UnsafeMutablePointer<Float>) {
+    let bi = i / h, hi = i % h, d = c / h
+    BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: q + bi * t * ldq + hi * d, lda: ldq,
+              b: k + bi * s * ldkv + hi * d, ldb: ldkv, beta: 0, c: probs, ldc: s)
+    let mr = mask.map { $0 + bi * s }
+    for r in 0..<t { softmaxRow(probs + r * s, mr, probs + r * s, s) }
+    var weights = UnsafePointer(probs)
+    if let keepMask {
+        for j in 0..<(t * s) { dropped[j] = keepMask[j] != 0 ? probs[j] * keep : 0 }
+        weights = UnsafePointer(dropped)
+    }
+    BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: weights, lda: s, b: v + bi * s * ldkv + hi * d, ldb: ldkv,
+              beta: 0, c: out + bi * t * c + hi * d, ldc: c)
 }
 
 /// Runs `body(i, scratch)` for i in 0..<n, split over the cores (one contiguous share each) with BLAS

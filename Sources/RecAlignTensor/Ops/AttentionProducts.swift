@@ -120,15 +120,9 @@ public func attentionInference(packed qkv: Tensor, mask: Tensor?, heads h: Int, 
 func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointer<Float>, v vd: UnsafeMutablePointer<Float>,
                     ldq: Int, ldkv: Int, out od: UnsafeMutablePointer<Float>, b: Int, t: Int, s: Int, c: Int, heads h: Int,
                     mask md: UnsafeMutablePointer<Float>?, scale: Float) {
-    let d = c / h
     // Inside a data-parallel worker the heads run on this thread; otherwise side by side on the cores.
     perHead(b * h, scratch: t * s) { i, sc in
-        let bi = i / h, hi = i % h
-        BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, alpha: scale, a: qd + bi * t * ldq + hi * d, lda: ldq,
-                  b: kd + bi * s * ldkv + hi * d, ldb: ldkv, beta: 0, c: sc, ldc: s)
-        let mr = md.map { $0 + bi * s }
-        for r in 0..<t { softmaxRow(sc + r * s, mr, sc + r * s, s) }
-        BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: sc, lda: s, b: vd + bi * s * ldkv + hi * d, ldb: ldkv,
-                  beta: 0, c: od + bi * t * c + hi * d, ldc: c)
+        attentionHeadForward(i, heads: h, q: qd, k: kd, v: vd, ldq: ldq, ldkv: ldkv, out: od, t: t, s: s, c: c, mask: md,
+                             scale: scale, probs: sc, keepMask: nil, keep: 1, dropped: sc)
     }
 }
