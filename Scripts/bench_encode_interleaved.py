@@ -73,6 +73,31 @@ class Server:
         self.proc.wait(timeout=60)
 
 
+def interleave(servers, lengths, rounds, warmup, gap):
+    """Calls every server once per round and length, the order rotated, `gap` seconds apart; the first `warmup`
+    rounds are not kept. Closes the servers. Returns {length: {server name: [seconds per kept round]}}."""
+    times = {t: {s.name: [] for s in servers} for t in lengths}
+    for r in range(warmup + rounds):
+        for t in lengths:
+            k = (r + t) % len(servers)
+            for s in servers[k:] + servers[:k]:
+                time.sleep(gap)
+                sec = s.call(t)
+                if r >= warmup:
+                    times[t][s.name].append(sec)
+        log(f"round {r + 1} of {warmup + rounds} done{' (warm-up)' if r < warmup else ''}")
+    for s in servers:
+        s.close()
+    return times
+
+
+def paired(numerators, denominators):
+    """Per-round ratios n / d, sorted, with their median and 25th / 75th percentiles: (median, q1, q3, ratios)."""
+    ratios = sorted(n / d for n, d in zip(numerators, denominators))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
+    return statistics.median(ratios), q[0], q[2], ratios
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__)
@@ -108,16 +133,7 @@ def main():
                                    "--batch", str(a.batch), "--lengths", ",".join(map(str, a.lengths))], env),
                Server("ONNX Runtime", [sys.executable, SCRIPT, "--serve", "ort", "--onnx", onnx] + common, env),
                Server("PyTorch", [sys.executable, SCRIPT, "--serve", "torch"] + common, env)]
-    times = {t: {s.name: [] for s in servers} for t in a.lengths}
-    for r in range(a.rounds):
-        for t in a.lengths:
-            k = (r + t) % len(servers)
-            for s in servers[k:] + servers[:k]:  # rotated order
-                time.sleep(a.gap)
-                times[t][s.name].append(s.call(t))
-        log(f"round {r + 1} of {a.rounds} done")
-    for s in servers:
-        s.close()
+    times = interleave(servers, a.lengths, a.rounds, warmup=0, gap=a.gap)
     load_end = load_average()
 
     print(f"\n## Interleaved encode throughput: all-MiniLM-L6-v2, batch {a.batch}, {a.threads} threads each, "
@@ -139,13 +155,11 @@ def main():
             other = times[t][peer]
             best = min(other) / min(mine)
             med = statistics.median(other) / statistics.median(mine)
-            paired = sorted(o / m for o, m in zip(other, mine))
-            q = statistics.quantiles(paired, n=4) if len(paired) >= 2 else [paired[0]] * 3
-            pm = statistics.median(paired)
+            pm, q1, q3, ratios = paired(other, mine)
             verdict = "met" if pm >= target else "MISSED"
-            print(f"- @{t} vs {peer}: {best:.2f}x / {med:.2f}x / {pm:.2f}x [{q[0]:.2f}-{q[2]:.2f}] "
+            print(f"- @{t} vs {peer}: {best:.2f}x / {med:.2f}x / {pm:.2f}x [{q1:.2f}-{q3:.2f}] "
                   f"(target >= {target:.2f}x on the paired median: {verdict})")
-            report["ratios"][f"{t}/{peer}"] = {"best": best, "median": med, "paired_median": pm, "paired": paired}
+            report["ratios"][f"{t}/{peer}"] = {"best": best, "median": med, "paired_median": pm, "paired": ratios}
     if a.json:
         atomic_write_json(a.json, report)
 

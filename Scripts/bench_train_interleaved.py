@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_encode import REPO_ROOT, atomic_write_json, load_average, log, synthetic_ids, thread_env  # noqa: E402
-from bench_encode_interleaved import Server, serve  # noqa: E402
+from bench_encode_interleaved import Server, interleave, paired, serve  # noqa: E402
 from bench_train_step import torch_trainer  # noqa: E402
 
 SCRIPT = os.path.abspath(__file__)
@@ -42,10 +42,6 @@ def serve_torch(a):
         items = torch.from_numpy(synthetic_ids(a.model, a.batch, a.item_length, seed=1000 * rounds[0] + 7))
         step(users, items)
     serve({t: (lambda t=t: one(t)) for t in a.user_lengths}, warmup=0)
-
-
-def quartiles(xs):
-    return statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
 
 
 def main():
@@ -83,18 +79,7 @@ def main():
                                                "--batch", str(a.batch), "--item-length", str(a.item_length),
                                                "--user-lengths", ",".join(map(str, a.user_lengths)),
                                                "--threads", str(a.threads)], env))
-    times = {t: {s.name: [] for s in servers} for t in a.user_lengths}
-    for r in range(a.warmup + a.rounds):
-        for t in a.user_lengths:
-            k = (r + t) % len(servers)
-            for s in servers[k:] + servers[:k]:
-                time.sleep(a.gap)
-                sec = s.call(t)
-                if r >= a.warmup:
-                    times[t][s.name].append(sec)
-        log(f"round {r + 1} of {a.warmup + a.rounds} done{' (warm-up)' if r < a.warmup else ''}")
-    for s in servers:
-        s.close()
+    times = interleave(servers, a.user_lengths, a.rounds, warmup=a.warmup, gap=a.gap)
     load_end = load_average()
 
     print(f"\n## Interleaved training steps: all-MiniLM-L6-v2, batch {a.batch}, item length {a.item_length}, "
@@ -116,12 +101,10 @@ def main():
                 ("PyTorch / RecAlign, prompt", "PyTorch prompt", "RecAlign prompt", 1.3, ">= 1.30x"),
                 ("RecAlign full / RecAlign prompt", "RecAlign full", "RecAlign prompt", 1.0, "> 1: prompt faster"),
                 ("PyTorch full / PyTorch prompt", "PyTorch full", "PyTorch prompt", None, "for reference")):
-            paired = sorted(n / d for n, d in zip(tt[num], tt[den]))
-            q = quartiles(paired)
-            pm = statistics.median(paired)
+            pm, q1, q3, ratios = paired(tt[num], tt[den])
             verdict = "" if target is None else (": met" if (pm > target if target == 1.0 else pm >= target) else ": MISSED")
-            print(f"- @{t} {label}: {pm:.2f}x [{q[0]:.2f}-{q[2]:.2f}] (target {what}{verdict})")
-            report["ratios"][f"{t}/{label}"] = {"paired_median": pm, "paired": paired}
+            print(f"- @{t} {label}: {pm:.2f}x [{q1:.2f}-{q3:.2f}] (target {what}{verdict})")
+            report["ratios"][f"{t}/{label}"] = {"paired_median": pm, "paired": ratios}
     if a.json:
         atomic_write_json(a.json, report)
 
