@@ -61,11 +61,14 @@ public final class BertSelfAttention: Module {
     }
 
     /// x [B, T, C], additive mask [B, S] (S = P + T with prefix keys/values [P, C]) -> context [B, T, C].
-    func callAsFunction(_ x: Tensor, mask: Tensor, prefix: (key: Tensor, value: Tensor)?, rng: inout SeededRNG) -> Tensor {
+    /// With `queries` [B, T_q, C] (a subset of x's rows), only those rows ask: keys and values still come from
+    /// every row of x, and the context is [B, T_q, C].
+    func callAsFunction(_ x: Tensor, queries: Tensor? = nil, mask: Tensor, prefix: (key: Tensor, value: Tensor)?,
+                        rng: inout SeededRNG) -> Tensor {
         let d = x.shape[2] / heads
         let inference = !Autograd.isGradEnabled || !(x.requiresGrad || query.weight.requiresGrad || key.weight.requiresGrad
             || value.weight.requiresGrad || query_lora != nil || value_lora != nil || prefix != nil)
-        if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil {
+        if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil && queries == nil {
             // One GEMM for Q, K and V (weights stacked [3C, C]), then fused attention per head.
             let qkv = Autograd.noGrad { () -> Tensor in
                 let (w, b) = stackedQKV ?? stackQKV()
@@ -73,8 +76,9 @@ public final class BertSelfAttention: Module {
             }
             return attentionInference(packed: qkv, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
         }
-        var q = query(x), k = key(x), v = value(x)
-        if let query_lora { q = add(q, query_lora(x)) }
+        let xq = queries ?? x
+        var q = query(xq), k = key(x), v = value(x)
+        if let query_lora { q = add(q, query_lora(xq)) }
         if let value_lora { v = add(v, value_lora(x)) }
         if let prefix {
             let b = x.shape[0]
@@ -144,10 +148,12 @@ public final class BertLayer: Module {
         output = BertResidualOutput(c.intermediateSize, c, rng: &rng)
     }
 
-    /// x [B, T, C] -> [B, T, C].
-    func callAsFunction(_ x: Tensor, mask: Tensor, prefix: (key: Tensor, value: Tensor)?, rng: inout SeededRNG) -> Tensor {
-        let ctx = attention.selfAttention(x, mask: mask, prefix: prefix, rng: &rng)
-        let h = attention.output(ctx, residual: x, rng: &rng)
+    /// x [B, T, C] -> [B, T, C]; with `queries` [B, T_q, C] (a subset of x's rows) -> [B, T_q, C]: only those
+    /// rows are computed, attending to every row of x.
+    func callAsFunction(_ x: Tensor, queries: Tensor? = nil, mask: Tensor, prefix: (key: Tensor, value: Tensor)?,
+                        rng: inout SeededRNG) -> Tensor {
+        let ctx = attention.selfAttention(x, queries: queries, mask: mask, prefix: prefix, rng: &rng)
+        let h = attention.output(ctx, residual: queries ?? x, rng: &rng)
         return output(gelu(intermediate.dense(h)), residual: h, rng: &rng)
     }
 }
@@ -232,7 +238,9 @@ public final class BertModel: Module {
     }
 
     /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real token, or
-    /// virtual token when `prompts.poolVirtualTokens`) is returned for pooling. Dropout is active when the
+    /// virtual token when `prompts.poolVirtualTokens`) is returned for pooling. With a soft prompt whose virtual
+    /// tokens are not pooled, hidden is [B, T, C] (the text's rows: the last layer computes no others) and
+    /// `poolMask` is the batch's mask. Dropout is active when the
     /// model is in training mode.
     public func callAsFunction(_ batch: TokenBatch, prompts: PromptInputs = .init(),
                                rng: inout SeededRNG) -> (hidden: Tensor, poolMask: Tensor) {
@@ -253,9 +261,18 @@ public final class BertModel: Module {
         var additive = [Float](repeating: 0, count: b * s)
         for bi in 0..<b { for j in 0..<total where tokens[bi * total + j] == 0 { additive[bi * s + pk + j] = -Float.greatestFiniteMagnitude } }
         let mask = Tensor(additive, shape: [b, s])
+        // When the virtual tokens are not pooled, the last layer computes only the text rows: there the virtual
+        // tokens serve as keys and values alone (their own outputs would be thrown away).
+        let textOnlyLast = p > 0 && !prompts.poolVirtualTokens && t >= 2
         for (i, layer) in encoder.layer.enumerated() {
-            x = layer(x, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
+            if textOnlyLast && i == encoder.layer.count - 1 {
+                let text = concat([narrow(x, axis: 1, start: 0, length: 1), narrow(x, axis: 1, start: 1 + p, length: t - 1)], axis: 1)
+                x = layer(x, queries: text, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
+            } else {
+                x = layer(x, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
+            }
         }
+        if textOnlyLast { return (x, Tensor(batch.mask, shape: [b, t])) }
         return (x, Tensor(pool, shape: [b, total]))
     }
 }

@@ -102,6 +102,46 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(compared > 0)
     }
 
+    /// With a soft prompt whose virtual tokens are not pooled, the last layer computes only the text rows:
+    /// they equal the text rows of the whole computation, and so does the prompt's gradient through them.
+    @Test func textOnlyLastLayerEqualsTheFullLayer() {
+        var c = BertConfig()
+        c.hiddenSize = 32; c.numHiddenLayers = 2; c.numAttentionHeads = 4; c.intermediateSize = 64; c.maxPositionEmbeddings = 64
+        let model = BertModel(config: c, seed: 3)
+        model.freeze()
+        model.train(false)
+        let b = 2, t = 6, p = 3, dim = 32
+        let ids: [Int32] = [101, 2023, 3185, 2003, 2204, 102, 101, 2307, 102, 0, 0, 0]
+        let mask: [Float] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+        let batch = TokenBatch(ids: ids, mask: mask, batch: b, length: t)
+        var init_ = SeededRNG(seed: 5)
+        let promptValues = Tensor.uniform([p, dim], -1, 1, rng: &init_).array
+        let upstream = Tensor.uniform([b, t, dim], -1, 1, rng: &init_)
+        func run(poolVirtual: Bool) -> (text: [Float], poolMask: [Float], grad: [Float]) {
+            let prompt = Tensor(promptValues, shape: [p, dim], requiresGrad: true)
+            var rng = SeededRNG(seed: 1)
+            let (h, m) = model(batch, prompts: PromptInputs(softPrompt: prompt, poolVirtualTokens: poolVirtual), rng: &rng)
+            let text = poolVirtual ? concat([narrow(h, axis: 1, start: 0, length: 1), narrow(h, axis: 1, start: 1 + p, length: t - 1)], axis: 1) : h
+            let all = m.array
+            var textMask: [Float] = []
+            for bi in 0..<b {
+                let row = bi * all.count / b
+                textMask.append(all[row])
+                textMask += all[(row + all.count / b - (t - 1))..<(row + all.count / b)]
+            }
+            Autograd.backward(sum(mul(text, upstream)))
+            return (text.array, textMask, prompt.grad!.array)
+        }
+        let textOnly = run(poolVirtual: false), whole = run(poolVirtual: true)
+        #expect(textOnly.text.count == b * t * dim)
+        #expect(textOnly.poolMask == mask && whole.poolMask == mask)
+        let dh = zip(textOnly.text, whole.text).map { abs($0 - $1) }.max() ?? 0
+        let dg = zip(textOnly.grad, whole.grad).map { abs($0 - $1) }.max() ?? 0
+        let gScale = whole.grad.map { abs($0) }.max() ?? 0
+        #expect(dh <= 1e-5, "text rows differ by \(dh)")
+        #expect(gScale > 0 && dg <= 1e-5 * max(gScale, 1), "prompt gradients differ by \(dg) of \(gScale)")
+    }
+
     @Test func lossEqualsHandComputedValue() {
         // Unit anchors a0 = (1, 0), a1 = (0, 1); candidates c0 = (2, 0) (cos 1 with a0, 0 with a1) and
         // c1 = (0.6, 0.8) (cos 0.6 with a0, 0.8 with a1). Scale 20:
