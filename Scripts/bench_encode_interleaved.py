@@ -98,18 +98,24 @@ def paired(numerators, denominators):
     return statistics.median(ratios), q[0], q[2], ratios
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__)
+def interleaved_arguments(doc):
+    """The options both interleaved benchmarks take: --model, --recalign, --batch, --threads, --json."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=doc)
     ap.add_argument("--model", default=os.path.join(REPO_ROOT, "checkpoints", "all-MiniLM-L6-v2"))
     ap.add_argument("--recalign", default=os.path.join(REPO_ROOT, ".build", "release", "recalign"))
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="also write every timing to this JSON file")
+    return ap
+
+
+def main():
+    ap = interleaved_arguments(__doc__)
     ap.add_argument("--lengths", default="32,128")
     ap.add_argument("--rounds", type=int, default=15, help="timed calls per peer and length, interleaved")
     ap.add_argument("--gap", type=float, default=0.3, help="seconds of pause between two calls")
-    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache", default=os.path.join("/tmp", "recalign-bench"), help="folder of the ONNX export")
-    ap.add_argument("--json", help="also write every timing to this JSON file")
     ap.add_argument("--serve", choices=["torch", "ort"], help=argparse.SUPPRESS)
     ap.add_argument("--onnx", help=argparse.SUPPRESS)
     a = ap.parse_args()

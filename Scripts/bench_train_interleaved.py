@@ -24,8 +24,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_encode import REPO_ROOT, atomic_write_json, load_average, log, synthetic_ids, thread_env  # noqa: E402
-from bench_encode_interleaved import Server, interleave, paired, serve  # noqa: E402
+from bench_encode import atomic_write_json, load_average, log, synthetic_ids, thread_env  # noqa: E402
+from bench_encode_interleaved import Server, interleave, interleaved_arguments, paired, serve  # noqa: E402
 from bench_train_step import torch_trainer  # noqa: E402
 
 SCRIPT = os.path.abspath(__file__)
@@ -45,18 +45,12 @@ def serve_torch(a):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__)
-    ap.add_argument("--model", default=os.path.join(REPO_ROOT, "checkpoints", "all-MiniLM-L6-v2"))
-    ap.add_argument("--recalign", default=os.path.join(REPO_ROOT, ".build", "release", "recalign"))
-    ap.add_argument("--batch", type=int, default=32)
+    ap = interleaved_arguments(__doc__)
     ap.add_argument("--user-lengths", default="32,128")
     ap.add_argument("--item-length", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=8, help="timed steps per process and user length, interleaved")
     ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first")
     ap.add_argument("--gap", type=float, default=0.5, help="seconds of pause between two steps")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", help="also write every timing to this JSON file")
     ap.add_argument("--serve", choices=["full", "prompt"], help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.user_lengths = [int(x) for x in a.user_lengths.split(",") if x.strip()]
