@@ -10,11 +10,7 @@ public enum Parallel {
     /// Marks the calling thread as one worker of a data-parallel region (see `BLAS.dataParallel`): its
     /// kernels run single-threaded. Per thread, so that other threads (e.g. tests running side by side)
     /// keep their own splitting, and with it bit-identical reductions.
-    static let serialKey: pthread_key_t = {
-        var k = pthread_key_t()
-        pthread_key_create(&k, nil)
-        return k
-    }()
+    static let serialMark = ThreadWord()   // 0 outside; gradient slot + 1 inside a data-parallel worker
 
     /// Worker `w`'s share of `n` rows split over `count` workers: contiguous, in order, the last one shorter.
     public static func share(_ n: Int, worker w: Int, of count: Int) -> Range<Int> {
@@ -24,23 +20,17 @@ public enum Parallel {
     }
 
     /// True inside a data-parallel worker.
-    public static var isSerialThread: Bool { pthread_getspecific(serialKey) != nil }
+    public static var isSerialThread: Bool { serialMark.value != 0 }
 
     /// The gradient slot of the calling thread: 0 outside data-parallel regions, the worker's index inside
     /// one (`BLAS.dataParallel`). Gradient buffers keep one storage per slot (see `GradBox`), so workers
     /// back-propagating through shared parameters never write the same memory.
-    @inline(__always) public static var gradSlot: Int {
-        guard let p = pthread_getspecific(serialKey) else { return 0 }
-        return Int(bitPattern: p) - 1
-    }
+    @inline(__always) public static var gradSlot: Int { max(0, serialMark.value - 1) }
 
     /// Runs `body` with the calling thread marked serial, its gradients going to slot `slot`.
     public static func serially<T>(slot: Int = 0, _ body: () throws -> T) rethrows -> T {
         precondition(slot >= 0 && slot < GradBox.maxSlots, "gradient slot \(slot) out of range")
-        let was = pthread_getspecific(serialKey)
-        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: slot + 1))
-        defer { pthread_setspecific(serialKey, was) }
-        return try body()
+        return try serialMark.with(slot + 1, body)
     }
 
     /// Calls `body(lo, hi)` on disjoint sub-ranges covering `0..<n`, in parallel when `n * cost >= minParallelWork`.
@@ -56,5 +46,25 @@ public enum Parallel {
             let lo = c * per, hi = min(n, lo + per)
             if lo < hi { body(lo, hi) }
         }
+    }
+}
+
+/// One machine word per thread (0 until set), backed by a pthread key: the cheap thread-local marks that
+/// kernels read on every call (the data-parallel worker mark, the skip-random-init mark).
+struct ThreadWord: @unchecked Sendable {
+    let key: pthread_key_t
+    init() {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        key = k
+    }
+    /// The calling thread's value.
+    @inline(__always) var value: Int { Int(bitPattern: pthread_getspecific(key)) }
+    /// Runs `body` with the calling thread's value set to `v`, restoring the previous value after.
+    func with<T>(_ v: Int, _ body: () throws -> T) rethrows -> T {
+        let was = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: v))
+        defer { pthread_setspecific(key, was) }
+        return try body()
     }
 }

@@ -230,18 +230,11 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// every weight is loaded right after (drawing 22 M Gaussians for all-MiniLM-L6-v2 took half of a
     /// one-text `recalign encode`).
     public static func withoutRandomInit<T>(_ body: () throws -> T) rethrows -> T {
-        let was = pthread_getspecific(skipRandomKey)
-        pthread_setspecific(skipRandomKey, UnsafeRawPointer(bitPattern: 1))
-        defer { pthread_setspecific(skipRandomKey, was) }
-        return try body()
+        try skipRandomMark.with(1, body)
     }
 
-    static let skipRandomKey: pthread_key_t = {
-        var k = pthread_key_t()
-        pthread_key_create(&k, nil)
-        return k
-    }()
-    static var skipsRandomInit: Bool { pthread_getspecific(skipRandomKey) != nil }
+    static let skipRandomMark = ThreadWord()
+    static var skipsRandomInit: Bool { skipRandomMark.value != 0 }
 
     /// A tensor filled with one value.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
