@@ -175,8 +175,9 @@ public struct TokenBatch {
         self.ids = ids; self.mask = mask; self.batch = batch; self.length = length
     }
 
-    /// Rows `lo..<hi`, re-padded to their own longest sequence (masks are 1 on a prefix of each row).
-    public func rows(_ lo: Int, _ hi: Int) -> TokenBatch {
+    /// The rows of `range`, re-padded to their own longest sequence (masks are 1 on a prefix of each row).
+    public func rows(_ range: Range<Int>) -> TokenBatch {
+        let lo = range.lowerBound, hi = range.upperBound
         precondition(0 <= lo && lo <= hi && hi <= batch, "TokenBatch.rows \(lo)..<\(hi) of \(batch)")
         var t = 1
         for r in lo..<hi {
@@ -247,15 +248,13 @@ public final class BertModel: Module {
         let b = batch.batch, t = batch.length, p = prompts.promptLength, pk = prompts.prefixLength
         var x = embeddings(ids: batch.ids, batch: b, length: t, prompt: prompts.softPrompt, rng: &rng)
         let total = t + p
-        // Token mask over the T' tokens (virtual tokens are tokens), and the pooling mask.
+        // Token mask over the T' tokens (virtual tokens are tokens).
         var tokens = [Float](repeating: 0, count: b * total)
         for bi in 0..<b {
             tokens[bi * total] = batch.mask[bi * t]
             for j in 0..<p { tokens[bi * total + 1 + j] = 1 }
             for ti in 1..<max(t, 1) { tokens[bi * total + p + ti] = batch.mask[bi * t + ti] }
         }
-        var pool = tokens
-        if p > 0 && !prompts.poolVirtualTokens { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
         // Additive attention mask over the S = P_k + T' keys: 0 for prefix and tokens, finfo.min for padding.
         let s = pk + total
         var additive = [Float](repeating: 0, count: b * s)
@@ -273,6 +272,8 @@ public final class BertModel: Module {
             }
         }
         if textOnlyLast { return (x, Tensor(batch.mask, shape: [b, t])) }
+        var pool = tokens
+        if p > 0 && !prompts.poolVirtualTokens { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
         return (x, Tensor(pool, shape: [b, total]))
     }
 }

@@ -97,11 +97,9 @@ public final class SentenceEncoder: @unchecked Sendable {
         BLAS.dataParallel { w, workers in
             let rows = Parallel.share(batch.batch, worker: w, of: workers)
             guard !rows.isEmpty else { return }
-            let lo = rows.lowerBound, hi = rows.upperBound
-            let part = batch.rows(lo, hi)
             var rng = SeededRNG(seed: 0)
-            let e = Autograd.noGrad { pooled(part, rng: &rng) }
-            (od + lo * dim).update(from: e.data, count: (hi - lo) * dim)
+            let e = Autograd.noGrad { pooled(batch.rows(rows), rng: &rng) }
+            (od + rows.lowerBound * dim).update(from: e.data, count: rows.count * dim)
         }
         return out
     }
@@ -119,16 +117,16 @@ public final class SentenceEncoder: @unchecked Sendable {
         defer { model.train(wasTraining) }
         var done = 0
         model.withStackedAttentionWeights {
-        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-            let idx = Array(order[start..<min(order.count, start + batchSize)])
-            let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
-            let emb = Autograd.noGrad { embed(batch, rng: &rng) }
-            for (k, i) in idx.enumerated() {
-                out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }
+            for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+                let idx = Array(order[start..<min(order.count, start + batchSize)])
+                let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
+                let emb = Autograd.noGrad { embed(batch, rng: &rng) }
+                for (k, i) in idx.enumerated() {
+                    out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }
+                }
+                done += idx.count
+                progress?(done, texts.count)
             }
-            done += idx.count
-            progress?(done, texts.count)
-        }
         }
         return EmbeddingMatrix(values: out, rows: texts.count, dim: dim, truncated: truncated)
     }

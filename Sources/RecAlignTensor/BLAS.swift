@@ -25,13 +25,20 @@ public enum BLAS {
     /// Runs `body(i)` for i in 0..<n split over the cores, each BLAS call inside single-threaded: many
     /// small GEMMs (attention heads) run faster side by side than each split across threads.
     public static func parallelSmallGemms(_ n: Int, _ body: (Int) -> Void) {
-        let workers = Parallel.workers
-        if workers <= 1 || n < 2 || Parallel.isSerialThread { for i in 0..<n { body(i) }; return }
-        let per = (n + workers - 1) / workers
-        singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in (w * per)..<min(n, (w + 1) * per) { body(i) }
+        parallelSmallGemms(n, scratch: 0) { i, _ in body(i) }
+    }
+
+    /// The same with `scratch` floats of working memory private to the thread running `body(i, scratch)`.
+    /// Contiguous shares per core (`Parallel.share`); on the calling thread alone inside a data-parallel worker.
+    public static func parallelSmallGemms(_ n: Int, scratch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let workers = Parallel.isSerialThread || n < 2 ? 1 : max(1, Parallel.workers)
+        let buffer = Storage(count: workers * scratch, zeroed: false)
+        withoutActuallyEscaping(body) { body in
+            let run: (Int) -> Void = { w in
+                let sc = buffer.base + w * scratch
+                for i in Parallel.share(n, worker: w, of: workers) { body(i, sc) }
             }
+            if workers == 1 { run(0) } else { singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
         }
     }
 

@@ -115,7 +115,7 @@ final class DataParallelGraph {
                 for b in batches {
                     let share = Parallel.share(b.batch, worker: w, of: count)
                     if !share.isEmpty {
-                        let (h, m) = encoder.model(b.rows(share.lowerBound, share.upperBound), prompts: encoder.prompts, rng: &r)
+                        let (h, m) = encoder.model(b.rows(share), prompts: encoder.prompts, rng: &r)
                         me.keepAlive.append(m)
                         me.parts.append(Part(user: user, row: row + share.lowerBound, output: encoder.pooling(h, mask: m)))
                     }

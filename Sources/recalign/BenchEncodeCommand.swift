@@ -26,17 +26,13 @@ struct BenchEncode: ParsableCommand {
         if serve { return try serveTimedCalls(encoder, rng: &rng) }
         var perLength: [String: Double] = [:]
         var gflops128 = 0.0
-        for t in lengths.split(separator: ",").compactMap({ Int($0) }) {
+        for t in lengthList {
             let tb = syntheticBatch(encoder, length: t, rng: &rng)
             var best = Double.infinity
             // As in an `encode` call: the Q/K/V weights are stacked once (ONNX Runtime prepacks at load).
             encoder.model.withStackedAttentionWeights {
-                _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
-                for _ in 0..<reps {
-                    let t0 = Date()
-                    _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
-                    best = min(best, Date().timeIntervalSince(t0))
-                }
+                _ = timedEmbed(encoder, tb, rng: &rng)
+                for _ in 0..<reps { best = min(best, timedEmbed(encoder, tb, rng: &rng)) }
             }
             perLength[String(t)] = Double(batch) / best
             let n = Double(batch * t), h = Double(cfg.hiddenSize), f = Double(cfg.intermediateSize), l = Double(cfg.numHiddenLayers)
@@ -74,6 +70,16 @@ struct BenchEncode: ParsableCommand {
         print(String(data: data, encoding: .utf8)!)
     }
 
+    /// The `--lengths` values.
+    var lengthList: [Int] { lengths.split(separator: ",").compactMap { Int($0) } }
+
+    /// Seconds of one inference pass over `tb`.
+    func timedEmbed(_ encoder: SentenceEncoder, _ tb: TokenBatch, rng: inout SeededRNG) -> Double {
+        let t0 = Date()
+        _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
+        return Date().timeIntervalSince(t0)
+    }
+
     /// Batch x `length` random real-token ids between [CLS] and [SEP], no padding.
     func syntheticBatch(_ encoder: SentenceEncoder, length t: Int, rng: inout SeededRNG) -> TokenBatch {
         var ids = [Int32](repeating: 0, count: batch * t)
@@ -85,17 +91,15 @@ struct BenchEncode: ParsableCommand {
     /// `--serve`: timed calls on request, so that a driver can interleave them with its peers' calls.
     func serveTimedCalls(_ encoder: SentenceEncoder, rng: inout SeededRNG) throws {
         var batches: [Int: TokenBatch] = [:]
-        for t in lengths.split(separator: ",").compactMap({ Int($0) }) { batches[t] = syntheticBatch(encoder, length: t, rng: &rng) }
+        for t in lengthList { batches[t] = syntheticBatch(encoder, length: t, rng: &rng) }
         try encoder.model.withStackedAttentionWeights {
-            for tb in batches.values { _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) } }
+            for tb in batches.values { _ = timedEmbed(encoder, tb, rng: &rng) }
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {
                 guard let t = Int(line.trimmingCharacters(in: .whitespaces)), let tb = batches[t] else {
                     throw ValidationError("bench-encode --serve: unknown length request \(line.debugDescription); lengths: \(lengths)")
                 }
-                let t0 = Date()
-                _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
-                print("{\"seconds\": \(Date().timeIntervalSince(t0))}"); fflush(stdout)
+                print("{\"seconds\": \(timedEmbed(encoder, tb, rng: &rng))}"); fflush(stdout)
             }
         }
     }

@@ -39,25 +39,26 @@ struct BenchTrain: ParsableCommand {
         }
         tuned.train(true)
         let loss = MultipleNegativesRankingLoss()
+        /// Seconds of one step on fresh random batches (user texts of `t` tokens).
+        func timedStep(userLength t: Int) throws -> Double {
+            let u = randomBatch(t), i = randomBatch(itemLength)
+            let t0 = Date()
+            try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
+            return Date().timeIntervalSince(t0)
+        }
         if serve {
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {
                 guard let t = Int(line.trimmingCharacters(in: .whitespaces)), t >= 2 else {
                     throw ValidationError("bench-train --serve: bad user length request \(line.debugDescription)")
                 }
-                let u = randomBatch(t), i = randomBatch(itemLength)
-                let t0 = Date()
-                try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
-                print("{\"seconds\": \(Date().timeIntervalSince(t0))}"); fflush(stdout)
+                print("{\"seconds\": \(try timedStep(userLength: t))}"); fflush(stdout)
             }
             return
         }
         var times: [Double] = []
         for s in 0..<(steps + 2) {
-            let u = randomBatch(userLength), i = randomBatch(itemLength)
-            let t0 = Date()
-            try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
-            let dt = Date().timeIntervalSince(t0)
+            let dt = try timedStep(userLength: userLength)
             if s >= 2 { times.append(dt) }
             note(String(format: "step %d: %.3f s%@", s, dt, s < 2 ? " (warm-up)" : ""))
         }

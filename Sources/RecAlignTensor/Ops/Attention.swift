@@ -27,7 +27,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
     let needs = Autograd.needsGrad(q, k, v)
     let out = Tensor.output([b, t, c], grad: needs)
     let qd = q.data, kd = k.data, vd = v.data, od = out.data, pd = probs.base, md = mask?.data
-    perHead(b * h, scratch: t * s) { i, sc in
+    BLAS.parallelSmallGemms(b * h, scratch: t * s) { i, sc in
         attentionHeadForward(i, heads: h, q: qd, k: kd, v: vd, ldq: c, ldkv: c, out: od, t: t, s: s, c: c, mask: md,
                              scale: scale, probs: pd + i * t * s, keepMask: keepMask.map { $0.bytes + i * t * s },
                              keep: keep, dropped: sc)
@@ -40,7 +40,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
             let dQ = q.requiresGrad ? q.gradData : nil, dK = k.requiresGrad ? k.gradData : nil
             let dV = v.requiresGrad ? v.gradData : nil
             let pd = probs.base   // the closure owns `probs` (and `keepMask`) until the backward has run
-            perHead(b * h, scratch: 2 * t * s) { i, sc in
+            BLAS.parallelSmallGemms(b * h, scratch: 2 * t * s) { i, sc in
                 let bi = i / h, hi = i % h, pbh = pd + i * t * s, m = keepMask.map { $0.bytes + i * t * s }
                 let dOi = dO + bi * t * c + hi * d, qi = qd + bi * t * c + hi * d
                 let ki = kd + bi * s * c + hi * d, vi = vd + bi * s * c + hi * d
@@ -48,7 +48,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
                 if let dV {
                     var weights = UnsafePointer(pbh)
                     if let m {
-                        for j in 0..<(t * s) { pdrop[j] = m[j] != 0 ? pbh[j] * keep : 0 }
+                        applyKeepMask(pbh, m, keep, pdrop, 0, t * s)
                         weights = UnsafePointer(pdrop)
                     }
                     BLAS.gemm(transA: true, transB: false, m: s, n: d, k: t, a: weights, lda: s, b: dOi, ldb: c,
@@ -56,7 +56,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
                 }
                 guard dQ != nil || dK != nil else { return }
                 BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dOi, lda: c, b: vi, ldb: c, beta: 0, c: dPb, ldc: s)
-                if let m { for j in 0..<(t * s) { dPb[j] = m[j] != 0 ? dPb[j] * keep : 0 } }
+                if let m { applyKeepMask(dPb, m, keep, dPb, 0, t * s) }
                 for r in 0..<t {
                     let pr = pbh + r * s, gr = dPb + r * s
                     let dot = vdot(gr, pr, s)
@@ -90,24 +90,9 @@ func attentionHeadForward(_ i: Int, heads h: Int, q: UnsafePointer<Float>, k: Un
     for r in 0..<t { softmaxRow(probs + r * s, mr, probs + r * s, s) }
     var weights = UnsafePointer(probs)
     if let keepMask {
-        for j in 0..<(t * s) { dropped[j] = keepMask[j] != 0 ? probs[j] * keep : 0 }
+        applyKeepMask(probs, keepMask, keep, dropped, 0, t * s)
         weights = UnsafePointer(dropped)
     }
     BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, a: weights, lda: s, b: v + bi * s * ldkv + hi * d, ldb: ldkv,
               beta: 0, c: out + bi * t * c + hi * d, ldc: c)
-}
-
-/// Runs `body(i, scratch)` for i in 0..<n, split over the cores (one contiguous share each) with BLAS
-/// single-threaded inside; on one thread inside a data-parallel worker. `scratch` holds `scratch` floats,
-/// private to the thread running `body`.
-func perHead(_ n: Int, scratch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-    let workers = Parallel.isSerialThread || n < 2 ? 1 : max(1, Parallel.workers)
-    let buffer = Storage(count: workers * scratch, zeroed: false)
-    withoutActuallyEscaping(body) { body in
-        let run: (Int) -> Void = { w in
-            let sc = buffer.base + w * scratch
-            for i in Parallel.share(n, worker: w, of: workers) { body(i, sc) }
-        }
-        if workers == 1 { run(0) } else { BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
-    }
 }

@@ -121,7 +121,7 @@ func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointe
                     ldq: Int, ldkv: Int, out od: UnsafeMutablePointer<Float>, b: Int, t: Int, s: Int, c: Int, heads h: Int,
                     mask md: UnsafeMutablePointer<Float>?, scale: Float) {
     // Inside a data-parallel worker the heads run on this thread; otherwise side by side on the cores.
-    perHead(b * h, scratch: t * s) { i, sc in
+    BLAS.parallelSmallGemms(b * h, scratch: t * s) { i, sc in
         attentionHeadForward(i, heads: h, q: qd, k: kd, v: vd, ldq: ldq, ldkv: ldkv, out: od, t: t, s: s, c: c, mask: md,
                              scale: scale, probs: sc, keepMask: nil, keep: 1, dropped: sc)
     }

@@ -13,7 +13,7 @@ public func dropout(_ x: Tensor, p: Float, rng: inout SeededRNG) -> Tensor {
     let needs = Autograd.needsGrad(x)
     let y = Tensor.output(x.shape, grad: needs)
     let xd = x.data, yd = y.data
-    Parallel.chunks(n) { lo, hi in for j in lo..<hi { yd[j] = xd[j] * (mask[j] != 0 ? keep : 0) } }
+    Parallel.chunks(n) { lo, hi in applyKeepMask(xd, mask, keep, yd, lo, hi) }
     guard needs else { mask.deallocate(); return y }
     let owner = ByteMask(mask)
     let gx = GradRef(x), gy = GradRef(y)
@@ -39,6 +39,14 @@ func dropoutMask(_ n: Int, p: Float, rng: inout SeededRNG) -> UnsafeMutablePoint
         i += 2
     }
     return mask
+}
+
+/// y[j] = x[j] · keep where the mask keeps j, else x[j] · 0 (NaN stays NaN, as in PyTorch), for j in lo..<hi
+/// (x and y may be the same buffer).
+@inline(__always)
+func applyKeepMask(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<UInt8>, _ keep: Float, _ y: UnsafeMutablePointer<Float>,
+                   _ lo: Int, _ hi: Int) {
+    for j in lo..<hi { y[j] = x[j] * (mask[j] != 0 ? keep : 0) }
 }
 
 /// Owns a byte mask for as long as a backward closure holds it.
