@@ -3,6 +3,8 @@
 
 Encodes a few texts with `recalign encode --model FOLDER` (Swift) and with
 sentence_transformers.SentenceTransformer(FOLDER) (Python), and checks max |difference| <= --tol (1e-4).
+Also loads the folder with transformers' AutoModel and checks that no weight is missing or unexpected
+(the base model's pooler travels along).
 
 Usage (from the repository root, dev venv):
   /work/venv/bin/python Scripts/check_roundtrip.py --model OUT/best [--recalign .build/release/recalign]
@@ -47,7 +49,12 @@ def main():
         return 1
     diff = float(np.abs(swift - py).max())
     print(f"{a.model}: {len(TEXTS)} texts, dim {py.shape[1]}, max |recalign - sentence-transformers| = {diff:.3g} (tol {a.tol:g})")
-    return 0 if diff <= a.tol else 1
+    from transformers import AutoModel
+
+    _, info = AutoModel.from_pretrained(a.model, output_loading_info=True)
+    keys = {k: v for k, v in info.items() if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v}
+    print(f"transformers AutoModel: {keys or 'no missing, unexpected or mismatched keys'}")
+    return 0 if diff <= a.tol and not keys else 1
 
 
 if __name__ == "__main__":

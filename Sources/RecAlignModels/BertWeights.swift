@@ -65,6 +65,15 @@ public enum BertWeights {
         return ignored
     }
 
+    /// The pooler's tensors in `file` (`pooler.dense.weight` / `.bias`, under their canonical names, widened to
+    /// Float32). Sentence embeddings never use them, but a saved folder keeps them so that transformers'
+    /// `BertModel` loads it back with no missing keys (and no freshly initialised pooler).
+    public static func poolerTensors(in file: SafeTensorsFile) throws -> [(name: String, shape: [Int], values: [Float])] {
+        try file.names.filter { canonical($0).hasPrefix("pooler.") }.map { n in
+            (canonical(n), try file.requireInfo(n).shape, try file.floats(n))
+        }
+    }
+
     /// Writes every parameter under its HF name (no prefix), as transformers' BertModel saves them.
     public static func save(_ model: Module, to path: String, skipping: [String] = ["_lora."]) throws {
         var w = SafeTensorsWriter()

@@ -13,7 +13,7 @@ public enum AdapterFiles {
 /// Writes `encoder` as a sentence-transformers folder (model.safetensors, config.json, modules.json,
 /// sentence_bert_config.json, 1_Pooling, 2_Normalize, tokenizer files) that Python loads as is.
 /// LoRA adapters attached to the model are merged into a copy of the query / value weights (the live
-/// model is not changed).
+/// model is not changed). The base folder's pooler weights, if it has them, are copied unchanged.
 public func saveModelFolder(_ encoder: SentenceEncoder, to dir: String) throws {
     let src = encoder.folder
     let desc = SentenceTransformerFolder(config: src.config, maxSeqLength: encoder.maxLength, doLowerCase: src.doLowerCase,
@@ -33,6 +33,10 @@ public func saveModelFolder(_ encoder: SentenceEncoder, to dir: String) throws {
     for (name, t) in encoder.model.namedParameters() where !name.contains("_lora.") {
         let src = merged[name] ?? t
         try w.add(name, shape: src.shape, buffer: UnsafeBufferPointer(src.buffer))
+    }
+    // The base model's pooler (unused by sentence embeddings, so never tuned) goes along unchanged.
+    if let base = src.weightsPath {
+        for p in try BertWeights.poolerTensors(in: SafeTensorsFile(path: base)) { try w.add(p.name, shape: p.shape, floats: p.values) }
     }
     try w.write(to: (dir as NSString).appendingPathComponent("model.safetensors"))
     try SentenceTransformerFolder.copyTokenizerFiles(from: src.transformerPath, to: dir)

@@ -239,6 +239,31 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         }
     }
 
+    @Test func savedFolderKeepsTheBasePooler() throws {
+        // A base whose file carries a pooler under the `bert.` prefix (as BertForPreTraining checkpoints name it).
+        let base = try Tiny.model()
+        let file = try SafeTensorsFile(path: base + "/model.safetensors")
+        var w = SafeTensorsWriter()
+        for n in file.names { try w.add(n, shape: file.requireInfo(n).shape, floats: file.floats(n)) }
+        let h = 32
+        let poolW = (0..<(h * h)).map { Float($0 % 7) * 0.25 - 0.5 }, poolB = (0..<h).map { Float($0) / 8 }
+        try w.add("bert.pooler.dense.weight", shape: [h, h], floats: poolW)
+        try w.add("bert.pooler.dense.bias", shape: [h], floats: poolB)
+        try w.write(to: base + "/model.safetensors")
+        let encoder = try SentenceEncoder(path: base)
+        let dir = Tiny.tempDir("pooler")
+        try saveModelFolder(encoder, to: dir)
+        let saved = try SafeTensorsFile(path: dir + "/model.safetensors")
+        #expect(try saved.floats("pooler.dense.weight") == poolW)
+        #expect(try saved.floats("pooler.dense.bias") == poolB)
+        #expect(try saved.requireInfo("pooler.dense.weight").shape == [h, h])
+        #expect(!saved.names.contains { $0.hasPrefix("bert.") })
+        // A base without a pooler saves none.
+        let plain = Tiny.tempDir("plain")
+        try saveModelFolder(try SentenceEncoder(path: try Tiny.model()), to: plain)
+        #expect(!(try SafeTensorsFile(path: plain + "/model.safetensors")).names.contains { $0.hasPrefix("pooler.") })
+    }
+
     @Test func shortTrainingLowersHeldOutLoss() throws {
         let (trainer, corpus) = try makeTrainer(model, .full, epochs: 4, batch: 16, lr: 2e-3, genre: true)
         let users = (0..<corpus.split.userCount).map { corpus.builder.text(split: corpus.split, user: $0, stage: .valid, setting: .warm).text }
