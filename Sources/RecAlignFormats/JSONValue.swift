@@ -129,6 +129,19 @@ public enum JSONValue: Equatable, Sendable, Decodable {
         keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// The Foundation object `JSONSerialization` writes for this value (integers as Int, other numbers as Double).
+    public var foundation: Any {
+        switch self {
+        case .null: return NSNull()
+        case let .bool(b): return b
+        case let .int(i): return Int(i)
+        case let .double(d): return d
+        case let .string(s): return s
+        case let .array(a): return a.map(\.foundation)
+        case let .object(o): return o.mapValues(\.foundation)
+        }
+    }
+
     /// A JSON number text for a finite double (shortest round-trip form); non-finite values become null.
     static func format(_ d: Double) -> String {
         guard d.isFinite else { return "null" }

@@ -1,5 +1,6 @@
 // ChatClient: an OpenAI-compatible chat-completions client with timeouts, retries, backoff, structured output.
 import Foundation
+import RecAlignFormats
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,5 +1,6 @@
 // ChatClientTests: the client against a scripted local HTTP server: slow, failing, garbage and correct answers.
 import Foundation
+import RecAlignFormats
 import Testing
 @testable import RecAlignRerank
 import RecAlignRetrieval
