@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+import ml100k
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.abspath(__file__)
 FIRST_REAL_TOKEN = 999  # bert-base-uncased vocab: rows 999.. are real WordPiece tokens ("!" first)
@@ -288,24 +290,9 @@ def worker_ort(a):
 
 
 def item_texts(corpus):
-    """The ml-100k item texts "{title} ({year}) {genres}" (PROTOCOL.md section 5), in item-id order."""
-    path = os.path.join(corpus, "ml-100k.item")
-    with open(path, encoding="utf-8") as f:
-        header = [h.split(":")[0] for h in f.readline().rstrip("\n").split("\t")]
-        ix, tx, yx, cx = (header.index(n) for n in ("item_id", "movie_title", "release_year", "class"))
-        rows = []
-        for n, line in enumerate(f, start=2):
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            p = line.split("\t")
-            if len(p) != len(header):
-                sys.exit(f"{path}:{n}: expected {len(header)} fields, got {len(p)}")
-            title, year, genres = (" ".join(p[i].split()) for i in (tx, yx, cx))
-            parts = [s for s in (title, f"({year})" if year else "", genres) if s]
-            rows.append((int(p[ix]) if p[ix].isdigit() else p[ix], " ".join(parts)))
-    rows.sort(key=lambda r: r[0])
-    return [t for _, t in rows]
+    """The ml-100k item texts (PROTOCOL.md section 5) in item-id order."""
+    texts = ml100k.item_texts(corpus)
+    return [texts[i] for i in sorted(texts, key=lambda i: int(i) if i.isdigit() else i)]
 
 
 def worker_st(a):

@@ -22,6 +22,8 @@ import sys
 import tempfile
 from collections import defaultdict
 
+from ml100k import item_texts, read_atomic
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -38,27 +40,6 @@ def id_key(ids):
     if all(re.fullmatch(r"-?\d+", s) for s in ids):
         return lambda s: (int(s), s)
     return lambda s: s
-
-
-def read_atomic(path):
-    """Reads a RecBole atomic file: header 'name:type' fields, tab-separated rows; returns (field names, rows)."""
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        names = [h.split(":")[0] for h in header]
-        rows = []
-        for n, line in enumerate(f, start=2):
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            parts = line.split("\t")
-            if len(parts) != len(names):
-                sys.exit(f"{path}:{n}: expected {len(names)} fields, got {len(parts)}")
-            rows.append(parts)
-    return names, rows
-
-
-def collapse(s):
-    return " ".join(s.split())
 
 
 def load_corpus(corpus):
@@ -78,13 +59,7 @@ def load_corpus(corpus):
     item_ids = sorted({i for v in by_user.values() for _, i, _ in v}, key=id_key([i for v in by_user.values() for _, i, _ in v]))
     user_ids = sorted(by_user, key=id_key(list(by_user)))
 
-    names, rows = read_atomic(os.path.join(corpus, "ml-100k.item"))
-    ix, tx, yx, cx = (names.index(n) for n in ("item_id", "movie_title", "release_year", "class"))
-    texts = {}
-    for r in rows:
-        title, year, genres = collapse(r[tx]), collapse(r[yx]), collapse(r[cx])
-        parts = [p for p in (title, f"({year})" if year else "", genres) if p]
-        texts[r[ix]] = " ".join(parts)
+    texts = item_texts(corpus)
     missing = [i for i in item_ids if i not in texts]
     if missing:
         sys.exit(f"ml-100k.item: no text for items {missing[:5]}")

@@ -57,11 +57,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, head
                 guard dQ != nil || dK != nil else { return }
                 BLAS.gemm(transA: false, transB: true, m: t, n: s, k: d, a: dOi, lda: c, b: vi, ldb: c, beta: 0, c: dPb, ldc: s)
                 if let m { applyKeepMask(dPb, m, keep, dPb, 0, t * s) }
-                for r in 0..<t {
-                    let pr = pbh + r * s, gr = dPb + r * s
-                    let dot = vdot(gr, pr, s)
-                    for j in 0..<s { gr[j] = pr[j] * (gr[j] - dot) }
-                }
+                for r in 0..<t { softmaxBackwardRow(pbh + r * s, dPb + r * s, dPb + r * s, s, accumulate: false) }   // dP -> dS in place
                 if let dQ {
                     BLAS.gemm(transA: false, transB: false, m: t, n: d, k: s, alpha: scale, a: dPb, lda: s, b: ki, ldb: c,
                               beta: 1, c: dQ + bi * t * c + hi * d, ldc: c)

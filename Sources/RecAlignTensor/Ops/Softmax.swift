@@ -25,16 +25,25 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
             y.withIncomingGrad { dY in
                 let dX = gx.data
                 Parallel.chunks(rows, cost: s * 3, align: 1) { lo, hi in
-                    for r in lo..<hi {
-                        let yr = yd + r * s, dyr = dY + r * s, dxr = dX + r * s
-                        let dot = vdot(dyr, yr, s)
-                        for j in 0..<s { dxr[j] += yr[j] * (dyr[j] - dot) }
-                    }
+                    for r in lo..<hi { softmaxBackwardRow(yd + r * s, dY + r * s, dX + r * s, s, accumulate: true) }
                 }
             }
         }
     }
     return y
+}
+
+/// Backward of one softmax row: dx = y ⊙ (dy − Σ_s dy ⊙ y), added to `dx` when `accumulate`, else written.
+/// `dx` may be `dy` (the attention backward turns dP into dS in place): the dot is taken before any write.
+@inline(__always)
+func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ s: Int,
+                        accumulate: Bool) {
+    let dot = vdot(dy, y, s)
+    if accumulate {
+        for j in 0..<s { dx[j] += y[j] * (dy[j] - dot) }
+    } else {
+        for j in 0..<s { dx[j] = y[j] * (dy[j] - dot) }
+    }
 }
 
 /// One row: y = exp(x + m - max) / Σ exp(x + m - max), in three passes over the row (max with the mask
