@@ -46,9 +46,9 @@ public final class BertSelfAttention: Module {
     /// Optional LoRA adapters on the query and value projections (PEFT's default targets).
     public var query_lora: LoRA?
     public var value_lora: LoRA?
-    /// Q, K and V weights stacked [3C, C] and biases [3C] for inference, set only inside
-    /// `BertModel.withStackedAttentionWeights` (the weights cannot change there); nil otherwise.
-    var stackedQKV: (weight: Tensor, bias: Tensor)?
+    /// Q, K and V weights stacked [3C, C] (and packed for OpenBLAS's kernel) and biases [3C] for inference,
+    /// set only inside `BertModel.withInferenceWeights` (the weights cannot change there); nil otherwise.
+    var stackedQKV: (weight: Tensor, bias: Tensor, packed: PackedWeight?)?
     let heads: Int
     let dropout: Dropout
 
@@ -71,7 +71,8 @@ public final class BertSelfAttention: Module {
         if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil && queries == nil {
             // One GEMM for Q, K and V (weights stacked [3C, C]), then fused attention per head.
             let qkv = Autograd.noGrad { () -> Tensor in
-                let (w, b) = stackedQKV ?? stackQKV()
+                if let (w, b, p) = stackedQKV { return linear(x, weight: w, bias: b, packed: p) }
+                let (w, b) = stackQKV()
                 return linear(x, weight: w, bias: b)
             }
             return attentionInference(packed: qkv, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
@@ -227,14 +228,23 @@ public final class BertModel: Module {
         encoder = BertEncoder(config, rng: &rng)
     }
 
-    /// Runs `body` with every layer's Q, K and V weights stacked once for inference instead of once per
-    /// batch per layer. The weights must not change inside `body` (it is one `encode` call); a nested call
-    /// reuses the outer stack.
-    public func withStackedAttentionWeights<R>(_ body: () throws -> R) rethrows -> R {
+    /// Runs `body` with every layer's weights prepared once for inference instead of once per batch per
+    /// layer: Q, K and V stacked, and every projection packed for OpenBLAS's kernel (`PackedWeight`; skipped
+    /// when the kernels are unavailable). The weights must not change inside `body` (it is one `encode`
+    /// call); a nested call reuses the outer preparation.
+    public func withInferenceWeights<R>(_ body: () throws -> R) rethrows -> R {
         let attention = encoder.layer.map(\.attention.selfAttention)
         if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
-        for a in attention { a.stackedQKV = a.stackQKV() }
-        defer { for a in attention { a.stackedQKV = nil } }
+        let dense = encoder.layer.flatMap { [$0.attention.output.dense, $0.intermediate.dense, $0.output.dense] }
+        for a in attention {
+            let (w, b) = a.stackQKV()
+            a.stackedQKV = (w, b, PackedWeight(w))
+        }
+        for d in dense { d.packed = PackedWeight(d.weight) }
+        defer {
+            for a in attention { a.stackedQKV = nil }
+            for d in dense { d.packed = nil }
+        }
         return try body()
     }
 

@@ -13,9 +13,13 @@ public final class Linear: Module {
         self.bias = bias ? .uniform([nOut], -bound, bound, rng: &rng, requiresGrad: true) : nil
     }
 
+    /// `weight` packed for OpenBLAS's kernel, set only inside an inference scope where the weight cannot
+    /// change (`BertModel.withInferenceWeights`); nil otherwise.
+    public var packed: PackedWeight?
+
     public init(weight: Tensor, bias: Tensor?) { self.weight = weight; self.bias = bias }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias, packed: packed) }
 }
 
 /// Row lookup table `weight` [V, C] (torch.nn.Embedding).

@@ -80,6 +80,21 @@ struct BertParityTests {
         #expect(worstCos >= 0.99999, "min cosine \(worstCos)")
     }
 
+    @Test func encodeMatchesReferenceEmbeddings() throws {
+        // The user path: our tokenizer, length-bucketed batches split over the cores, weights prepacked for
+        // OpenBLAS's kernel (`withInferenceWeights`) - against sentence-transformers' embeddings of the same texts.
+        let texts = try JSONDecoder().decode([String].self, from: Data(contentsOf: Fixtures.golden.appendingPathComponent("texts.json")))
+        let ref = try Fixtures.npy("embeddings.npy").floats!
+        let enc = try SentenceEncoder(path: Fixtures.modelDir.path)
+        let saved = SentenceEncoder.dataParallelMinTokens
+        defer { SentenceEncoder.dataParallelMinTokens = saved }
+        SentenceEncoder.dataParallelMinTokens = 0
+        let got = enc.encode(texts, batchSize: 8)
+        #expect(got.values.count == ref.count)
+        let worst = zip(got.values, ref).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-4, "max |encode - sentence-transformers| = \(worst)")
+    }
+
     @Test func sameEmbeddingAloneOrInPaddedBatch() throws {
         let (model, folder) = try ReferenceModel.load()
         let pool = SentencePooling(config: folder.pooling, normalize: folder.normalize)

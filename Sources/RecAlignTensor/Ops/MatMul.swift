@@ -50,18 +50,27 @@ public func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool 
 /// The linear layer: Y[..., out] = X[..., in] · Wᵀ + b, with W stored [out, in] as in PyTorch / HF.
 ///
 /// Backward: dX += dY W;  dW += dYᵀ X;  db += Σ_rows dY.
-public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
+/// `packed`, a copy of W packed for OpenBLAS's kernel (`PackedWeight`, made inside an inference scope), is
+/// used when no gradient is needed.
+public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?, packed: PackedWeight? = nil) -> Tensor {
     precondition(w.rank == 2 && x.lastDim == w.shape[1], "linear: input \(x.shape) vs weight \(w.shape)")
     let rows = x.rows, nIn = w.shape[1], nOut = w.shape[0]
     if let b { precondition(b.count == nOut, "linear: bias \(b.shape) for \(nOut) outputs") }
     let needs = Autograd.needsGrad(x, w, b)
     let y = Tensor.output(Array(x.shape.dropLast()) + [nOut], grad: needs)
+    let yd = y.data
     if let b {
-        let yd = y.data, bd = b.data
+        let bd = b.data
         for r in 0..<rows { (yd + r * nOut).update(from: bd, count: nOut) }
     }
+    if let packed, !needs {
+        precondition(packed.outputs == nOut && packed.inputs == nIn, "linear: packed weight \(packed.outputs)x\(packed.inputs) for \(w.shape)")
+        if b == nil { yd.update(repeating: 0, count: rows * nOut) }
+        BLAS.gemmPacked(x.data, rows: rows, packed, into: yd)
+        return y
+    }
     BLAS.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn, a: x.data, lda: nIn, b: w.data, ldb: nIn,
-              beta: b == nil ? 0 : 1, c: y.data, ldc: nOut)
+              beta: b == nil ? 0 : 1, c: yd, ldc: nOut)
     if needs {
         // dX needs only W: X's values are kept for dW alone, so with a frozen W they can be freed early.
         let gy = GradRef(y), gx = GradRef(x), xKept: Tensor? = w.requiresGrad ? x : nil

@@ -1,0 +1,129 @@
+// PackedGEMM: y += x·Wᵀ with W packed once for OpenBLAS's own micro-kernel, as ONNX Runtime prepacks its weights.
+import CBLAS
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OpenBLAS's single-precision GEMM micro-kernel and packing routines for the core it runs on, found by
+/// name (`sgemm_kernel_ZEN`, `sgemm_incopy_ZEN`, `sgemm_oncopy_ZEN`; Debian's DYNAMIC_ARCH build exports
+/// them). `cblas_sgemm` packs both operands on every call; for inference the weights never change, so
+/// `PackedWeight` packs them once and `BLAS.gemmPacked` packs only the activations (11% of the length-32
+/// encode profile was packing). The layout is probed and the whole path is checked against `cblas_sgemm`
+/// on first use; `shared` is nil when a symbol is missing or the check fails (callers then use cblas), or
+/// when `RECALIGN_OPENBLAS_KERNELS=0` (for A/B timing).
+public struct OpenBLASKernels: @unchecked Sendable {
+    /// C[m, n] (column-major, ldc) += alpha · A·B from packed A panels (k x `panelA`) and B panels.
+    typealias Kernel = @convention(c) (Int, Int, Int, Float, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                       UnsafeMutablePointer<Float>?, Int) -> Int32
+    /// Packs an m x n column-major block (lda) into panels.
+    typealias Copy = @convention(c) (Int, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Int32
+
+    let kernel: Kernel
+    /// Packs A from a source whose k index is contiguous (a weight row W[o, 0..<K]): m = k, n = outputs.
+    let packA: Copy
+    /// Packs B from a source whose k index is contiguous (an activation row X[r, 0..<K]): m = k, n = rows.
+    let packB: Copy
+    /// Outputs per A panel (8 on Zen / Haswell, 16 on Skylake-X).
+    let panelA: Int
+    /// The core OpenBLAS chose (`openblas_get_corename`).
+    public let core: String
+
+    /// K block (packed A and B hold this many k per block) and output block (a multiple of `panelA`).
+    static let kBlock = 384
+    var outputBlock: Int { max(panelA, 512 / panelA * panelA) }
+    /// Rows of x packed at once.
+    static let rowBlock = 512
+
+    /// The kernels of this process's OpenBLAS core, checked; nil if unavailable.
+    public static let shared: OpenBLASKernels? = {
+        if ProcessInfo.processInfo.environment["RECALIGN_OPENBLAS_KERNELS"] == "0" { return nil }
+        guard let name = openblas_get_corename() else { return nil }
+        let core = String(cString: name)
+        let suffix = core.uppercased()
+        func symbol(_ s: String) -> UnsafeMutableRawPointer? { dlsym(UnsafeMutableRawPointer(bitPattern: 0), s + "_" + suffix) }
+        guard let k = symbol("sgemm_kernel"), let a = symbol("sgemm_incopy"), let b = symbol("sgemm_oncopy") else { return nil }
+        let packA = unsafeBitCast(a, to: Copy.self)
+        // Panel width: pack a 2 x 64 block whose k = 0 entries are 0 and k = 1 entries 1; the first panel
+        // holds `panelA` zeros (k = 0 of its outputs), then the same outputs at k = 1.
+        var probe = [Float](repeating: 0, count: 128), packed = [Float](repeating: -1, count: 256)
+        for o in 0..<64 { probe[o * 2 + 1] = 1 }
+        _ = packA(2, 64, probe, 2, &packed)
+        let width = packed.prefix(while: { $0 == 0 }).count
+        guard width > 0, width <= 64, 64 % width == 0 else { return nil }
+        let kernels = OpenBLASKernels(kernel: unsafeBitCast(k, to: Kernel.self), packA: packA,
+                                      packB: unsafeBitCast(b, to: Copy.self), panelA: width, core: core)
+        return kernels.agreesWithCBLAS() ? kernels : nil
+    }()
+
+    /// y += x·Wᵀ on shapes with partial panels and two k blocks, against cblas_sgemm (relative 1e-5).
+    func agreesWithCBLAS() -> Bool {
+        var rng = SeededRNG(seed: 11)
+        for (rows, k, n) in [(37, 70, 29), (5, OpenBLASKernels.kBlock + 16, 2 * outputBlock + 3)] {
+            let x = (0..<(rows * k)).map { _ in rng.nextFloat() - 0.5 }, w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+            var want = [Float](repeating: 0.25, count: rows * n), got = want
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, x, Int32(k), w, Int32(k),
+                        1, &want, Int32(n))
+            let pw = PackedWeight(w, outputs: n, inputs: k, kernels: self)
+            x.withUnsafeBufferPointer { xb in got.withUnsafeMutableBufferPointer { gb in
+                gemm(xb.baseAddress!, rows: rows, pw, into: gb.baseAddress!)
+            } }
+            for i in 0..<want.count where abs(want[i] - got[i]) > 1e-5 * max(1, abs(want[i])) { return false }
+        }
+        return true
+    }
+
+    /// C[rows, N] += X[rows, K] · Wᵀ on the calling thread (C and X row-major, contiguous).
+    func gemm(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
+        let k = w.inputs, n = w.outputs, kb = OpenBLASKernels.kBlock, ob = outputBlock
+        let rb = min(rows, OpenBLASKernels.rowBlock)
+        let sb = Storage(count: rb * min(k, kb), zeroed: false)
+        for ls in stride(from: 0, to: k, by: kb) {
+            let ml = min(kb, k - ls)
+            let aBlock = w.storage.base + ls * n
+            for js in stride(from: 0, to: rows, by: rb) {
+                let mj = min(rb, rows - js)
+                _ = packB(ml, mj, x + js * k + ls, k, sb.base)
+                for o in stride(from: 0, to: n, by: ob) {
+                    _ = kernel(min(ob, n - o), mj, ml, 1, aBlock + o * ml, sb.base, c + js * n + o, n)
+                }
+            }
+        }
+    }
+}
+
+/// A weight W [N, K] (a Linear's [out, in]) packed for `OpenBLASKernels`: per block of `kBlock` inputs,
+/// the `packA` panels of all N outputs. A copy: valid only while W does not change (one `encode` call).
+public final class PackedWeight: @unchecked Sendable {
+    public let outputs: Int
+    public let inputs: Int
+    let storage: Storage
+
+    init(_ w: UnsafePointer<Float>, outputs n: Int, inputs k: Int, kernels: OpenBLASKernels) {
+        outputs = n; inputs = k
+        storage = Storage(count: n * k, zeroed: false)
+        for ls in stride(from: 0, to: k, by: OpenBLASKernels.kBlock) {
+            _ = kernels.packA(min(OpenBLASKernels.kBlock, k - ls), n, w + ls, k, storage.base + ls * n)
+        }
+    }
+
+    /// `weight` [N, K] packed, or nil when the kernels are unavailable.
+    public convenience init?(_ weight: Tensor) {
+        guard let kernels = OpenBLASKernels.shared, weight.rank == 2 else { return nil }
+        self.init(weight.data, outputs: weight.shape[0], inputs: weight.shape[1], kernels: kernels)
+    }
+}
+
+extension BLAS {
+    /// C[rows, N] += X[rows, K] · Wᵀ with W packed once (`PackedWeight`). Single-threaded inside a
+    /// data-parallel worker; otherwise the rows are split over the cores when the product is large.
+    public static func gemmPacked(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
+        guard rows > 0, let kernels = OpenBLASKernels.shared else { return }
+        let workers = Parallel.isSerialThread || rows * w.inputs * w.outputs < 1 << 22 ? 1 : Parallel.workers
+        if workers == 1 { kernels.gemm(x, rows: rows, w, into: c); return }
+        DispatchQueue.concurrentPerform(iterations: workers) { i in
+            let r = Parallel.share(rows, worker: i, of: workers)
+            if !r.isEmpty { kernels.gemm(x + r.lowerBound * w.inputs, rows: r.count, w, into: c + r.lowerBound * w.outputs) }
+        }
+    }
+}
