@@ -235,17 +235,37 @@ public final class BertModel: Module {
     public func withInferenceWeights<R>(_ body: () throws -> R) rethrows -> R {
         let attention = encoder.layer.map(\.attention.selfAttention)
         if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
-        let dense = encoder.layer.flatMap { [$0.attention.output.dense, $0.intermediate.dense, $0.output.dense] }
+        // Q, K and V also one by one: the soft prompt's last layer, prefixes and LoRA take the unstacked path.
+        let dense = projections
+        let saved = dense.map(\.packed.forward)
         for a in attention {
             let (w, b) = a.stackQKV()
             a.stackedQKV = (w, b, PackedWeight(w))
         }
-        for d in dense { d.packed = PackedWeight(d.weight) }
+        for d in dense { d.packed.forward = PackedWeight(d.weight) }
         defer {
             for a in attention { a.stackedQKV = nil }
-            for d in dense { d.packed = nil }
+            for (d, p) in zip(dense, saved) { d.packed.forward = p }
         }
         return try body()
+    }
+
+    /// The encoder's projections (Q, K, V, attention output, intermediate, output of every layer).
+    public var projections: [Linear] {
+        encoder.layer.flatMap { l -> [Linear] in
+            let sa = l.attention.selfAttention
+            return [sa.query, sa.key, sa.value, l.attention.output.dense, l.intermediate.dense, l.output.dense]
+        }
+    }
+
+    /// Packs every frozen projection's weight for OpenBLAS's kernel, for the forward product and for the
+    /// input gradient (prompt, prefix and LoRA training run every step through the frozen weights), and drops
+    /// the packs of trainable ones. Call after freezing or unfreezing; `false` drops every pack.
+    public func packFrozenWeights(_ on: Bool = true) {
+        for p in projections {
+            let frozen = on && !p.weight.requiresGrad
+            p.packed = frozen ? (PackedWeight(p.weight), PackedWeight(p.weight, transposed: true)) : (nil, nil)
+        }
     }
 
     /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real token, or

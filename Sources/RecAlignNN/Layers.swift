@@ -13,13 +13,16 @@ public final class Linear: Module {
         self.bias = bias ? .uniform([nOut], -bound, bound, rng: &rng, requiresGrad: true) : nil
     }
 
-    /// `weight` packed for OpenBLAS's kernel, set only inside an inference scope where the weight cannot
-    /// change (`BertModel.withInferenceWeights`); nil otherwise.
-    public var packed: PackedWeight?
+    /// `weight` packed for OpenBLAS's kernel (forward x·Wᵀ, and dY·W for the input gradient), set where the
+    /// weight cannot change: inside an inference scope (`BertModel.withInferenceWeights`, forward only) or
+    /// while it is frozen for training (`BertModel.packFrozenWeights`); nil otherwise.
+    public var packed: (forward: PackedWeight?, inputGradient: PackedWeight?) = (nil, nil)
 
     public init(weight: Tensor, bias: Tensor?) { self.weight = weight; self.bias = bias }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias, packed: packed) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        linear(x, weight: weight, bias: bias, packed: packed.forward, packedForInputGradient: packed.inputGradient)
+    }
 }
 
 /// Row lookup table `weight` [V, C] (torch.nn.Embedding).

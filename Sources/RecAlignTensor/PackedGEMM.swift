@@ -22,6 +22,9 @@ public struct OpenBLASKernels: @unchecked Sendable {
     let kernel: Kernel
     /// Packs A from a source whose k index is contiguous (a weight row W[o, 0..<K]): m = k, n = outputs.
     let packA: Copy
+    /// Packs A from a source whose output index is contiguous (W [out, in] as the operand of dX = dY·W,
+    /// whose outputs are `in`): m = k, n = outputs.
+    let packATransposed: Copy
     /// Packs B from a source whose k index is contiguous (an activation row X[r, 0..<K]): m = k, n = rows.
     let packB: Copy
     /// Outputs per A panel (8 on Zen / Haswell, 16 on Skylake-X).
@@ -42,7 +45,8 @@ public struct OpenBLASKernels: @unchecked Sendable {
         let core = String(cString: name)
         let suffix = core.uppercased()
         func symbol(_ s: String) -> UnsafeMutableRawPointer? { dlsym(UnsafeMutableRawPointer(bitPattern: 0), s + "_" + suffix) }
-        guard let k = symbol("sgemm_kernel"), let a = symbol("sgemm_incopy"), let b = symbol("sgemm_oncopy") else { return nil }
+        guard let k = symbol("sgemm_kernel"), let a = symbol("sgemm_incopy"), let at = symbol("sgemm_itcopy"),
+              let b = symbol("sgemm_oncopy") else { return nil }
         let packA = unsafeBitCast(a, to: Copy.self)
         // Panel width: pack a 2 x 64 block whose k = 0 entries are 0 and k = 1 entries 1; the first panel
         // holds `panelA` zeros (k = 0 of its outputs), then the same outputs at k = 1.
@@ -52,19 +56,22 @@ public struct OpenBLASKernels: @unchecked Sendable {
         let width = packed.prefix(while: { $0 == 0 }).count
         guard width > 0, width <= 64, 64 % width == 0 else { return nil }
         let kernels = OpenBLASKernels(kernel: unsafeBitCast(k, to: Kernel.self), packA: packA,
+                                      packATransposed: unsafeBitCast(at, to: Copy.self),
                                       packB: unsafeBitCast(b, to: Copy.self), panelA: width, core: core)
         return kernels.agreesWithCBLAS() ? kernels : nil
     }()
 
-    /// y += x·Wᵀ on shapes with partial panels and two k blocks, against cblas_sgemm (relative 1e-5).
+    /// y += x·Wᵀ and y += x·W on shapes with partial panels and two k blocks, against cblas_sgemm (relative 1e-5).
     func agreesWithCBLAS() -> Bool {
         var rng = SeededRNG(seed: 11)
-        for (rows, k, n) in [(37, 70, 29), (5, OpenBLASKernels.kBlock + 16, 2 * outputBlock + 3)] {
+        for (rows, k, n, transposed) in [(37, 70, 29, false), (5, OpenBLASKernels.kBlock + 16, 2 * outputBlock + 3, false),
+                                         (37, 70, 29, true), (5, OpenBLASKernels.kBlock + 16, 2 * outputBlock + 3, true)] {
             let x = (0..<(rows * k)).map { _ in rng.nextFloat() - 0.5 }, w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
             var want = [Float](repeating: 0.25, count: rows * n), got = want
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, x, Int32(k), w, Int32(k),
-                        1, &want, Int32(n))
-            let pw = PackedWeight(w, outputs: n, inputs: k, kernels: self)
+            // W is stored [N, K] for x·Wᵀ and [K, N] for x·W; either way C[rows, N] += X[rows, K] · op(W).
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasNoTrans : CblasTrans, Int32(rows), Int32(n), Int32(k), 1,
+                        x, Int32(k), w, Int32(transposed ? n : k), 1, &want, Int32(n))
+            let pw = PackedWeight(w, outputs: n, inputs: k, transposed: transposed, kernels: self)
             x.withUnsafeBufferPointer { xb in got.withUnsafeMutableBufferPointer { gb in
                 gemm(xb.baseAddress!, rows: rows, pw, into: gb.baseAddress!)
             } }
@@ -92,25 +99,35 @@ public struct OpenBLASKernels: @unchecked Sendable {
     }
 }
 
-/// A weight W [N, K] (a Linear's [out, in]) packed for `OpenBLASKernels`: per block of `kBlock` inputs,
-/// the `packA` panels of all N outputs. A copy: valid only while W does not change (one `encode` call).
+/// A weight packed for `OpenBLASKernels` as the right operand of C[rows, outputs] += X[rows, inputs] · op(W):
+/// per block of `kBlock` inputs, the A panels of all outputs. For a Linear's W [out, in]: `transposed`
+/// false packs it for the forward y = x·Wᵀ (outputs = out), true for the input gradient dX = dY·W
+/// (outputs = in). A copy: valid only while W does not change (one `encode` call, or a frozen weight).
 public final class PackedWeight: @unchecked Sendable {
     public let outputs: Int
     public let inputs: Int
     let storage: Storage
 
-    init(_ w: UnsafePointer<Float>, outputs n: Int, inputs k: Int, kernels: OpenBLASKernels) {
+    /// `w` holds [outputs, inputs] row-major (`transposed` false) or [inputs, outputs] (true).
+    init(_ w: UnsafePointer<Float>, outputs n: Int, inputs k: Int, transposed: Bool, kernels: OpenBLASKernels) {
         outputs = n; inputs = k
         storage = Storage(count: n * k, zeroed: false)
         for ls in stride(from: 0, to: k, by: OpenBLASKernels.kBlock) {
-            _ = kernels.packA(min(OpenBLASKernels.kBlock, k - ls), n, w + ls, k, storage.base + ls * n)
+            let ml = min(OpenBLASKernels.kBlock, k - ls)
+            if transposed {
+                _ = kernels.packATransposed(ml, n, w + ls * n, n, storage.base + ls * n)
+            } else {
+                _ = kernels.packA(ml, n, w + ls, k, storage.base + ls * n)
+            }
         }
     }
 
-    /// `weight` [N, K] packed, or nil when the kernels are unavailable.
-    public convenience init?(_ weight: Tensor) {
+    /// A Linear's `weight` [out, in] packed for x·Wᵀ, or for dY·W when `transposed`; nil when the kernels
+    /// are unavailable.
+    public convenience init?(_ weight: Tensor, transposed: Bool = false) {
         guard let kernels = OpenBLASKernels.shared, weight.rank == 2 else { return nil }
-        self.init(weight.data, outputs: weight.shape[0], inputs: weight.shape[1], kernels: kernels)
+        let out = weight.shape[0], inp = weight.shape[1]
+        self.init(weight.data, outputs: transposed ? inp : out, inputs: transposed ? out : inp, transposed: transposed, kernels: kernels)
     }
 }
 

@@ -139,6 +139,7 @@ public final class TunedEncoder {
         }
         promptParameters = prompts
         encoder.prompts = prompts?.inputs ?? PromptInputs()
+        model.packFrozenWeights()
     }
 
     /// The method's parameters by name (model paths for full / top-layers / LoRA; `soft_prompt`,

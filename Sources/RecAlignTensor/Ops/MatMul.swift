@@ -50,9 +50,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool 
 /// The linear layer: Y[..., out] = X[..., in] · Wᵀ + b, with W stored [out, in] as in PyTorch / HF.
 ///
 /// Backward: dX += dY W;  dW += dYᵀ X;  db += Σ_rows dY.
-/// `packed`, a copy of W packed for OpenBLAS's kernel (`PackedWeight`, made inside an inference scope), is
-/// used when no gradient is needed.
-public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?, packed: PackedWeight? = nil) -> Tensor {
+/// `packed` / `packedForInputGradient`: copies of W packed for OpenBLAS's kernel (`PackedWeight`) for x·Wᵀ
+/// and dY·W, used when W cannot have changed since they were made: when no gradient is needed (an
+/// inference scope) or when W is frozen.
+public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?, packed: PackedWeight? = nil,
+                   packedForInputGradient: PackedWeight? = nil) -> Tensor {
     precondition(w.rank == 2 && x.lastDim == w.shape[1], "linear: input \(x.shape) vs weight \(w.shape)")
     let rows = x.rows, nIn = w.shape[1], nOut = w.shape[0]
     if let b { precondition(b.count == nOut, "linear: bias \(b.shape) for \(nOut) outputs") }
@@ -63,27 +65,32 @@ public func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?, packed: Packe
         let bd = b.data
         for r in 0..<rows { (yd + r * nOut).update(from: bd, count: nOut) }
     }
-    if let packed, !needs {
+    if let packed, !needs || !w.requiresGrad {
         precondition(packed.outputs == nOut && packed.inputs == nIn, "linear: packed weight \(packed.outputs)x\(packed.inputs) for \(w.shape)")
         if b == nil { yd.update(repeating: 0, count: rows * nOut) }
         BLAS.gemmPacked(x.data, rows: rows, packed, into: yd)
-        return y
+    } else {
+        BLAS.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn, a: x.data, lda: nIn, b: w.data, ldb: nIn,
+                  beta: b == nil ? 0 : 1, c: yd, ldc: nOut)
     }
-    BLAS.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn, a: x.data, lda: nIn, b: w.data, ldb: nIn,
-              beta: b == nil ? 0 : 1, c: yd, ldc: nOut)
-    if needs {
-        // dX needs only W: X's values are kept for dW alone, so with a frozen W they can be freed early.
-        let gy = GradRef(y), gx = GradRef(x), xKept: Tensor? = w.requiresGrad ? x : nil
-        Autograd.record {
-            gy.withIncoming { dY in
-                if gx.requiresGrad {
+    if !needs { return y }
+    let packedT = w.requiresGrad ? nil : packedForInputGradient
+    if let packedT { precondition(packedT.outputs == nIn && packedT.inputs == nOut, "linear: packed input-gradient weight for \(w.shape)") }
+    // dX needs only W: X's values are kept for dW alone, so with a frozen W they can be freed early.
+    let gy = GradRef(y), gx = GradRef(x), xKept: Tensor? = w.requiresGrad ? x : nil
+    Autograd.record {
+        gy.withIncoming { dY in
+            if gx.requiresGrad {
+                if let packedT {
+                    BLAS.gemmPacked(dY, rows: rows, packedT, into: gx.data)
+                } else {
                     BLAS.gemm(transA: false, transB: false, m: rows, n: nIn, k: nOut, a: dY, lda: nOut, b: w.data, ldb: nIn, beta: 1, c: gx.data, ldc: nIn)
                 }
-                if let xKept {
-                    BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: rows, a: dY, lda: nOut, b: xKept.data, ldb: nIn, beta: 1, c: w.gradData, ldc: nIn)
-                }
-                if let b, b.requiresGrad { BLAS.addColumnSums(dY, rows: rows, cols: nOut, into: b.gradData) }
             }
+            if let xKept {
+                BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: rows, a: dY, lda: nOut, b: xKept.data, ldb: nIn, beta: 1, c: w.gradData, ldc: nIn)
+            }
+            if let b, b.requiresGrad { BLAS.addColumnSums(dY, rows: rows, cols: nOut, into: b.gradData) }
         }
     }
     return y
