@@ -1,4 +1,4 @@
-// PackedGEMM: y += x·Wᵀ with W packed once for OpenBLAS's own micro-kernel, as ONNX Runtime prepacks its weights.
+// PackedGEMM: y += x·Wᵀ (or x·W) with W packed once for OpenBLAS's own micro-kernel, as ONNX Runtime prepacks weights.
 import CBLAS
 import Foundation
 #if canImport(Glibc)
@@ -6,10 +6,10 @@ import Glibc
 #endif
 
 /// OpenBLAS's single-precision GEMM micro-kernel and packing routines for the core it runs on, found by
-/// name (`sgemm_kernel_ZEN`, `sgemm_incopy_ZEN`, `sgemm_oncopy_ZEN`; Debian's DYNAMIC_ARCH build exports
-/// them). `cblas_sgemm` packs both operands on every call; for inference the weights never change, so
-/// `PackedWeight` packs them once and `BLAS.gemmPacked` packs only the activations (11% of the length-32
-/// encode profile was packing). The layout is probed and the whole path is checked against `cblas_sgemm`
+/// name (`sgemm_kernel_ZEN`, `sgemm_incopy_ZEN`, `sgemm_itcopy_ZEN`, `sgemm_oncopy_ZEN`; Debian's
+/// DYNAMIC_ARCH build exports them). `cblas_sgemm` packs both operands on every call; within an `encode`
+/// call, and for frozen weights in training, the weights never change, so `PackedWeight` packs them once
+/// and `BLAS.gemmPacked` packs only the activations (11% of the length-32 encode profile was packing). The layout is probed and the whole path is checked against `cblas_sgemm`
 /// on first use; `shared` is nil when a symbol is missing or the check fails (callers then use cblas), or
 /// when `RECALIGN_OPENBLAS_KERNELS=0` (for A/B timing).
 public struct OpenBLASKernels: @unchecked Sendable {
@@ -27,7 +27,7 @@ public struct OpenBLASKernels: @unchecked Sendable {
     let packATransposed: Copy
     /// Packs B from a source whose k index is contiguous (an activation row X[r, 0..<K]): m = k, n = rows.
     let packB: Copy
-    /// Outputs per A panel (8 on Zen / Haswell, 16 on Skylake-X).
+    /// Outputs per A panel (probed; 8 with this host's Zen kernel).
     let panelA: Int
     /// The core OpenBLAS chose (`openblas_get_corename`).
     public let core: String
@@ -80,7 +80,7 @@ public struct OpenBLASKernels: @unchecked Sendable {
         return true
     }
 
-    /// C[rows, N] += X[rows, K] · Wᵀ on the calling thread (C and X row-major, contiguous).
+    /// C[rows, outputs] += X[rows, inputs] · op(W) on the calling thread (C and X row-major, contiguous).
     func gemm(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
         let k = w.inputs, n = w.outputs, kb = OpenBLASKernels.kBlock, ob = outputBlock
         let rb = min(rows, OpenBLASKernels.rowBlock)
@@ -107,10 +107,12 @@ public final class PackedWeight: @unchecked Sendable {
     public let outputs: Int
     public let inputs: Int
     let storage: Storage
+    /// The kernels it was packed for (a pack exists only where they do).
+    let kernels: OpenBLASKernels
 
     /// `w` holds [outputs, inputs] row-major (`transposed` false) or [inputs, outputs] (true).
     init(_ w: UnsafePointer<Float>, outputs n: Int, inputs k: Int, transposed: Bool, kernels: OpenBLASKernels) {
-        outputs = n; inputs = k
+        outputs = n; inputs = k; self.kernels = kernels
         storage = Storage(count: n * k, zeroed: false)
         for ls in stride(from: 0, to: k, by: OpenBLASKernels.kBlock) {
             let ml = min(OpenBLASKernels.kBlock, k - ls)
@@ -132,10 +134,11 @@ public final class PackedWeight: @unchecked Sendable {
 }
 
 extension BLAS {
-    /// C[rows, N] += X[rows, K] · Wᵀ with W packed once (`PackedWeight`). Single-threaded inside a
-    /// data-parallel worker; otherwise the rows are split over the cores when the product is large.
+    /// C[rows, outputs] += X[rows, inputs] · op(W) with W packed once (`PackedWeight`). Single-threaded inside
+    /// a data-parallel worker; otherwise the rows are split over the cores when the product is large.
     public static func gemmPacked(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
-        guard rows > 0, let kernels = OpenBLASKernels.shared else { return }
+        guard rows > 0 else { return }
+        let kernels = w.kernels
         let workers = Parallel.isSerialThread || rows * w.inputs * w.outputs < 1 << 22 ? 1 : Parallel.workers
         if workers == 1 { kernels.gemm(x, rows: rows, w, into: c); return }
         DispatchQueue.concurrentPerform(iterations: workers) { i in
