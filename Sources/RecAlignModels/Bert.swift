@@ -236,16 +236,16 @@ public final class BertModel: Module {
         let attention = encoder.layer.map(\.attention.selfAttention)
         if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
         // Q, K and V also one by one: the soft prompt's last layer, prefixes and LoRA take the unstacked path.
-        let dense = projections
-        let saved = dense.map(\.packed.forward)
+        let all = projections
+        let saved = all.map(\.packed.forward)
         for a in attention {
             let (w, b) = a.stackQKV()
             a.stackedQKV = (w, b, PackedWeight(w))
         }
-        for d in dense { d.packed.forward = PackedWeight(d.weight) }
+        for p in all { p.packed.forward = PackedWeight(p.weight) }
         defer {
             for a in attention { a.stackedQKV = nil }
-            for (d, p) in zip(dense, saved) { d.packed.forward = p }
+            for (p, was) in zip(all, saved) { p.packed.forward = was }
         }
         return try body()
     }
@@ -260,11 +260,10 @@ public final class BertModel: Module {
 
     /// Packs every frozen projection's weight for OpenBLAS's kernel, for the forward product and for the
     /// input gradient (prompt, prefix and LoRA training run every step through the frozen weights), and drops
-    /// the packs of trainable ones. Call after freezing or unfreezing; `false` drops every pack.
-    public func packFrozenWeights(_ on: Bool = true) {
+    /// the packs of trainable ones. Call after freezing or unfreezing.
+    public func packFrozenWeights() {
         for p in projections {
-            let frozen = on && !p.weight.requiresGrad
-            p.packed = frozen ? (PackedWeight(p.weight), PackedWeight(p.weight, transposed: true)) : (nil, nil)
+            p.packed = p.weight.requiresGrad ? (nil, nil) : (PackedWeight(p.weight), PackedWeight(p.weight, transposed: true))
         }
     }
 
