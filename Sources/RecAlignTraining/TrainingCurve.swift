@@ -18,7 +18,9 @@ public enum TrainingCurve {
         let height = top + 2 * panelH + gap + 50
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"\(width / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
+        // A long title (a method with its init text) shrinks to fit the width (about 0.55 em per character).
+        let titleSize = min(15, (width - 20) / (0.55 * Double(max(1, title.count))))
+        s += "<text x=\"\(width / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"\(fmt(titleSize))\">\(escape(title))</text>\n"
 
         func panel(y0: Double, yLabel: String, lo: Double, hi: Double, series: [(name: String, color: String, points: [(Double, Double)], faint: Bool)]) {
             let span = hi - lo > 0 ? hi - lo : 1
@@ -40,7 +42,7 @@ public enum TrainingCurve {
                 if ser.points.count <= 60 && !ser.faint {
                     for p in ser.points { s += "<circle cx=\(q(px(p.0))) cy=\(q(py(p.1))) r=\"3\" fill=\"\(ser.color)\"/>\n" }
                 }
-                s += "<line x1=\"\(left + plotW + 10)\" y1=\(q(legendY - 4)) x2=\"\(left + plotW + 30)\" y2=\(q(legendY - 4)) stroke=\"\(ser.color)\" stroke-width=\"2\"/>\n"
+                s += "<line x1=\"\(left + plotW + 10)\" y1=\(q(legendY - 4)) x2=\"\(left + plotW + 30)\" y2=\(q(legendY - 4)) stroke=\"\(ser.color)\" stroke-width=\"\(ser.faint ? 1 : 2)\" stroke-opacity=\"\(ser.faint ? 0.35 : 1)\"/>\n"
                 s += "<text x=\"\(left + plotW + 35)\" y=\(q(legendY))>\(escape(ser.name))</text>\n"
                 legendY += 18
             }
