@@ -98,6 +98,21 @@ def paired(numerators, denominators):
     return statistics.median(ratios), q[0], q[2], ratios
 
 
+def report_times(title, each, started, load_start, load_end, a, lengths, times, heads, cell):
+    """Prints a run's heading, its load and the best / median table (`heads`: the length and process column
+    names and the unit; `cell` formats one time); returns the JSON report's common fields."""
+    print(f"\n## {title}\n")
+    print(f"{started}; load average {load_start} at start, {load_end} at end. {each}, order rotated, "
+          f"{a.gap:g} s apart.\n")
+    print(f"| {heads[0]} | {heads[1]} | best {heads[2]} | median {heads[2]} |")
+    print("| --- | --- | ---: | ---: |")
+    for t in lengths:
+        for name, ts in times[t].items():
+            print(f"| {t} | {name} | {cell(min(ts))} | {cell(statistics.median(ts))} |")
+    return {"started": started, "load_average_start": load_start, "load_average_end": load_end, "batch": a.batch,
+            "rounds": a.rounds, "gap": a.gap, "seconds": {str(t): v for t, v in times.items()}, "ratios": {}}
+
+
 def interleaved_arguments(doc):
     """The options both interleaved benchmarks take: --model, --recalign, --batch, --threads, --json."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -142,19 +157,11 @@ def main():
     times = interleave(servers, a.lengths, a.rounds, warmup=0, gap=a.gap)
     load_end = load_average()
 
-    print(f"\n## Interleaved encode throughput: all-MiniLM-L6-v2, batch {a.batch}, {a.threads} threads each, "
-          f"{a.rounds} rounds\n")
-    print(f"{started}; load average {load_start} at start, {load_end} at end. One call of each peer per round, "
-          f"order rotated, {a.gap:g} s apart.\n")
-    print("| length | peer | best sent/s | median sent/s |")
-    print("| --- | --- | ---: | ---: |")
-    for t in a.lengths:
-        for name, ts in times[t].items():
-            print(f"| {t} | {name} | {a.batch / min(ts):.1f} | {a.batch / statistics.median(ts):.1f} |")
+    report = report_times(f"Interleaved encode throughput: all-MiniLM-L6-v2, batch {a.batch}, {a.threads} threads "
+                          f"each, {a.rounds} rounds", "One call of each peer per round", started, load_start, load_end,
+                          a, a.lengths, times, ("length", "peer", "sent/s"), lambda x: f"{a.batch / x:.1f}")
     print("\nRecAlign / peer (speed ratio, > 1 = RecAlign faster): best / best, median / median, "
           "median of the per-round paired ratios [their 25th-75th percentile]:\n")
-    report = {"started": started, "load_average_start": load_start, "load_average_end": load_end, "batch": a.batch,
-              "rounds": a.rounds, "gap": a.gap, "seconds": {str(t): v for t, v in times.items()}, "ratios": {}}
     for t in a.lengths:
         mine = times[t]["RecAlign"]
         for peer, target in (("ONNX Runtime", 1.0), ("PyTorch", 1.15)):

@@ -19,13 +19,13 @@ Usage (dev venv, from the repository root):
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_encode import atomic_write_json, load_average, log, synthetic_ids, thread_env  # noqa: E402
-from bench_encode_interleaved import Server, interleave, interleaved_arguments, paired, serve  # noqa: E402
+from bench_encode_interleaved import (Server, interleave, interleaved_arguments, paired,  # noqa: E402
+                                      report_times, serve)
 from bench_train_step import torch_trainer  # noqa: E402
 
 SCRIPT = os.path.abspath(__file__)
@@ -76,18 +76,11 @@ def main():
     times = interleave(servers, a.user_lengths, a.rounds, warmup=a.warmup, gap=a.gap)
     load_end = load_average()
 
-    print(f"\n## Interleaved training steps: all-MiniLM-L6-v2, batch {a.batch}, item length {a.item_length}, "
-          f"{a.threads} threads each, {a.rounds} timed rounds\n")
-    print(f"{started}; load average {load_start} at start, {load_end} at end. One step of each process per round "
-          f"and length, order rotated, {a.gap:g} s apart.\n")
-    print("| user length | process | best s/step | median s/step |")
-    print("| --- | --- | ---: | ---: |")
-    for t in a.user_lengths:
-        for name, ts in times[t].items():
-            print(f"| {t} | {name} | {min(ts):.2f} | {statistics.median(ts):.2f} |")
+    report = report_times(f"Interleaved training steps: all-MiniLM-L6-v2, batch {a.batch}, item length "
+                          f"{a.item_length}, {a.threads} threads each, {a.rounds} timed rounds",
+                          "One step of each process per round and length", started, load_start, load_end, a,
+                          a.user_lengths, times, ("user length", "process", "s/step"), lambda x: f"{x:.2f}")
     print("\nPaired per-round ratios (median [25th-75th percentile]):\n")
-    report = {"started": started, "load_average_start": load_start, "load_average_end": load_end, "batch": a.batch,
-              "rounds": a.rounds, "gap": a.gap, "seconds": {str(t): v for t, v in times.items()}, "ratios": {}}
     for t in a.user_lengths:
         tt = times[t]
         for label, num, den, target, what in (
