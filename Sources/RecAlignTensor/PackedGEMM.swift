@@ -138,12 +138,9 @@ extension BLAS {
     /// a data-parallel worker; otherwise the rows are split over the cores when the product is large.
     public static func gemmPacked(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
-        let kernels = w.kernels
-        let workers = Parallel.isSerialThread || rows * w.inputs * w.outputs < 1 << 22 ? 1 : Parallel.workers
-        if workers == 1 { kernels.gemm(x, rows: rows, w, into: c); return }
-        DispatchQueue.concurrentPerform(iterations: workers) { i in
-            let r = Parallel.share(rows, worker: i, of: workers)
-            if !r.isEmpty { kernels.gemm(x + r.lowerBound * w.inputs, rows: r.count, w, into: c + r.lowerBound * w.outputs) }
+        // Split when the product reaches ~4 M multiply-adds (Parallel's threshold is 64 K element operations).
+        Parallel.chunks(rows, cost: max(1, w.inputs * w.outputs / 64), align: 4) { lo, hi in
+            w.kernels.gemm(x + lo * w.inputs, rows: hi - lo, w, into: c + lo * w.outputs)
         }
     }
 }
