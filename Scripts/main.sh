@@ -5,8 +5,8 @@
 # 2. recalign train-head: the default recipe (sequential user tower over an MoE adaptor, on cached frozen
 #    item embeddings; about 9 minutes here).
 # 3. recalign export --tuned: the tuned towers (.npy + ids) and candidates.jsonl for a reranker.
-# 4. recalign evaluate --compare: frozen, whitened, popularity, item-kNN and the tuned head, warm and cold,
-#    in one table (also $OUT/table/results.md and results.json).
+# 4. recalign evaluate --compare --prior: frozen (also with the text popularity prior), whitened, popularity,
+#    item-kNN and the tuned head, warm and cold, in one table (also $OUT/table/results.md and results.json).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-runs/main}
@@ -16,4 +16,4 @@ $B train-head --corpus corpora/ml-100k --head seq --adaptor moe --experts 8 --ad
     --dim 256 --max-history 50 --dropout 0.3 --loss full --epochs 30 --lr 1e-3 --batch-size 64 --setting warm \
     --out "$OUT/seq"
 $B export --tuned "$OUT/seq" --setting warm --split test --out "$OUT/export"
-$B evaluate --compare "$OUT/seq" --out "$OUT/table"
+$B evaluate --prior --compare "$OUT/seq" --out "$OUT/table"

@@ -35,3 +35,29 @@ def item_texts(corpus):
         title, year, genres = collapse(r[tx]), collapse(r[yx]), collapse(r[cx])
         texts[r[ix]] = " ".join(p for p in (title, f"({year})" if year else "", genres) if p)
     return texts
+
+
+def splitmix64(seed):
+    """The protocol's SplitMix64 (PROTOCOL.md section 3): an endless iterator of UInt64 outputs from state = seed."""
+    mask = (1 << 64) - 1
+    state = seed & mask
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        yield z ^ (z >> 31)
+
+
+def fisher_yates(n, seed, m=None):
+    """[0, n) shuffled by the protocol's partial Fisher-Yates (first m positions; all when m is None)."""
+    a, rng = list(range(n)), splitmix64(seed)
+    for i in range(n - 1 if m is None else m):
+        j = i + next(rng) % (n - i)
+        a[i], a[j] = a[j], a[i]
+    return a
+
+
+def cold_rows(n_items, fraction=0.15, seed=42):
+    """The cold item rows of PROTOCOL.md section 3 (ml-100k: 252 of 1682, first rows 3, 16, 20, ...)."""
+    return sorted(fisher_yates(n_items, seed, round(fraction * n_items))[:round(fraction * n_items)])

@@ -56,6 +56,8 @@ public struct EvaluationPlan: Sendable {
     /// Rows: encoder(user text); mean of the last N item vectors; whitened text towers; baselines.
     public var meanOfLast: Int? = 5
     public var whitening = true
+    /// Also score the user-text tower with the text popularity prior added (`PriorTarget.weight`), fitted per setting.
+    public var priorWeight: Double? = nil
     public var whiteningDim: Int? = nil
     public var baselines = true
     public var knnNeighbours = 20
@@ -89,6 +91,12 @@ public enum TwoTowerEvaluation {
                 }
                 add("\(label) (user text)", try Evaluator.ranks(users: userM.values, items: itemM.values, dim: dim,
                                                                 targets: targets, exclude: exclude))
+                if let weight = plan.priorWeight {
+                    let a = try PriorTarget(split: corpus.split, setting: setting, weight: weight).apply(users: userM.values, items: itemM.values, dim: dim)
+                    log(String(format: "text prior (%@): λ %.0e by cross-validation, weight %.3g", setting.rawValue, a.prior.l2, weight))
+                    add("\(label) + text prior (user text)", try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim,
+                                                                               targets: targets, exclude: exclude))
+                }
                 if let n = plan.meanOfLast {
                     let pooled = try HistoryPooling.mean(lastN: n).userVectors(items: itemM.values, dim: dim, histories: hist)
                     add("\(label) (mean of last \(n))", try Evaluator.ranks(users: pooled, items: itemM.values, dim: dim,

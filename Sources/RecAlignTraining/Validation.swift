@@ -15,6 +15,8 @@ public struct RetrievalValidation: Sendable {
     public let exclusions: [Set<Int>]
     /// Texts per encoder batch.
     public var batchSize = 64
+    /// Adds a text popularity prior (fitted on the encoder's item vectors at every evaluation) to the scores.
+    public var prior: PriorTarget?
 
     /// User texts are built from `Split.history(user:stage:setting:)` with `builder` (max length 128 in the
     /// protocol) for the stage's evaluated users.
@@ -27,15 +29,17 @@ public struct RetrievalValidation: Sendable {
     }
 
     /// Metrics of `encoder` (encoded in inference mode with its current prompts / adapters).
-    public func evaluate(_ encoder: SentenceEncoder) -> MetricSummary {
-        let items = normalisedRows(encoder.encode(itemTexts, batchSize: batchSize))
-        let users = normalisedRows(encoder.encode(userTexts, batchSize: batchSize))
-        return MetricSummary(ranks: RetrievalValidation.ranks(users: users, items: items, dim: encoder.dimension,
+    public func evaluate(_ encoder: SentenceEncoder) throws -> MetricSummary {
+        var items = normalisedRows(encoder.encode(itemTexts, batchSize: batchSize))
+        var users = normalisedRows(encoder.encode(userTexts, batchSize: batchSize))
+        var dim = encoder.dimension
+        if let prior { (users, items, dim, _) = try prior.apply(users: users, items: items, dim: dim) }
+        return MetricSummary(ranks: RetrievalValidation.ranks(users: users, items: items, dim: dim,
                                                                targets: targets, exclusions: exclusions))
     }
 
     /// The closure form the trainer takes.
-    public var closure: (SentenceEncoder) throws -> MetricSummary { { self.evaluate($0) } }
+    public var closure: (SentenceEncoder) throws -> MetricSummary { { try self.evaluate($0) } }
 
     /// Rows scaled to unit length (zero rows stay zero).
     func normalisedRows(_ m: EmbeddingMatrix) -> [Float] {

@@ -19,9 +19,15 @@ struct Export: ParsableCommand {
     @Option(help: "Token budget of user texts.") var userMaxLength: Int = 128
     @Option(help: "npy, fvecs or safetensors.") var format: MatrixFormat = .npy
     @Flag(help: "Whiten both towers (fitted on the item tower).") var whiten = false
+    @Flag(help: "Add the text popularity prior as one more dimension (users: the weight 1/20; items: the prior), so inner products rank with it.")
+    var prior = false
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
     @Option(help: "A tuned adapter (prompt/prefix/LoRA) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
+
+    func validate() throws {
+        if whiten && prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
+    }
 
     func run() throws {
         let corpus = try corpusOptions.load()
@@ -38,6 +44,11 @@ struct Export: ParsableCommand {
             let w = try Whitening.fit(items, dim: dim)
             items = try w.apply(items); userV = try w.apply(userV); dim = w.outDim
         }
+        var priorL2: Double?
+        if prior {
+            let a = try PriorTarget(split: corpus.split, setting: setting).apply(users: userV, items: items, dim: dim)
+            items = a.items; userV = a.users; dim = a.dim; priorL2 = a.prior.l2
+        }
         let ext = format.rawValue
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try writeMatrix(items, rows: corpus.itemCount, dim: dim, format: format, to: path("items.\(ext)"))
@@ -47,7 +58,8 @@ struct Export: ParsableCommand {
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
-            "whitening": whiten, "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
+            "whitening": whiten, "text_prior": priorL2.map { ["weight": PriorTarget.defaultWeight, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
+            "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",
         ]

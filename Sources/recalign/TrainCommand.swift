@@ -52,6 +52,8 @@ struct Train: ParsableCommand {
     @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
     @Flag(help: "LoRA: also write the merged model folder to OUT/merged.") var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
+    @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/20, MNRL's 1/scale; see `recalign evaluate --prior`).")
+    var prior = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
@@ -119,7 +121,9 @@ struct Train: ParsableCommand {
         cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay
         cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
         cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk
-        let validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
+        var validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
+        let priorTarget = prior ? PriorTarget(split: split, setting: setting) : nil
+        validation.prior = priorTarget
         let trainer = try Trainer(tuned: tuned, pairs: all, builder: builder, config: cfg, rng: rng, validate: validation.closure)
         let trainableCount = tuned.trainable.reduce(0) { $0 + $1.tensor.count }
         note("\(dataset.name): \(all.count) of \(allCount) \(setting.rawValue) training pairs; method \(tuningMethod); "
@@ -145,7 +149,8 @@ struct Train: ParsableCommand {
         }
         var summary: [String: Any] = ["method": tuningMethod.name, "steps": result.steps, "best_step": result.bestStep,
                                       "reason": result.reason, "seconds": result.seconds, "pairs": all.count,
-                                      "best_checkpoint": trainer.bestDir, "total_seconds": Date().timeIntervalSince(t0)]
+                                      "best_checkpoint": trainer.bestDir, "total_seconds": Date().timeIntervalSince(t0),
+                                      "prior": prior]
         if let b = result.best {
             summary["valid"] = ["Recall@10": b.recall10, "NDCG@10": b.ndcg10, "MRR@10": b.mrr10, "Recall@50": b.recall50, "users": b.users]
             print(String(format: "best validation (step %d): Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f",
@@ -154,7 +159,9 @@ struct Train: ParsableCommand {
         if test {
             let best = try SentenceEncoder(path: tuningMethod.savesWholeModel ? trainer.bestDir : model, maxLength: maxLength)
             if !tuningMethod.savesWholeModel { try loadAdapter(trainer.bestDir, into: best) }
-            let t = RetrievalValidation(split: split, builder: builder, stage: .test, setting: setting).evaluate(best)
+            var testing = RetrievalValidation(split: split, builder: builder, stage: .test, setting: setting)
+            testing.prior = priorTarget
+            let t = try testing.evaluate(best)
             summary["test"] = ["Recall@10": t.recall10, "NDCG@10": t.ndcg10, "MRR@10": t.mrr10, "Recall@50": t.recall50, "users": t.users]
             print(String(format: "best checkpoint on %@ test: Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f (%d users)",
                          setting.rawValue, t.recall10, t.ndcg10, t.mrr10, t.recall50, t.users))

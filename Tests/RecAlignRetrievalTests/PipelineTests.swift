@@ -69,8 +69,9 @@ struct PipelineTests {
         let corpus = try PreparedCorpus.load(path: ml100k)
         let towers = TextTowers(encoder: try SentenceEncoder(path: modelDir), corpus: corpus, userMaxLength: 128)
         var plan = EvaluationPlan()
-        plan.whitening = false
+        plan.whitening = false; plan.priorWeight = PriorTarget.defaultWeight
         let table = try TwoTowerEvaluation.run(towers: towers, plan: plan)
+        try textPriorMatchesPythonReference(corpus: corpus, towers: towers, table: table)
         func m(_ method: String, _ setting: EvalSetting) -> MetricSummary {
             table.rows.first { $0.method == method && $0.setting == setting }!.metrics
         }
@@ -84,5 +85,40 @@ struct PipelineTests {
         #expect(cold.users == 121)
         #expect(abs(cold.recall10 - 0.0579) <= 0.01 && abs(cold.ndcg10 - 0.0263) <= 0.01, "\(cold)")
         #expect(abs(cold5.recall10 - 0.0579) <= 0.01 && abs(cold5.ndcg10 - 0.0295) <= 0.01, "\(cold5)")
+    }
+
+    /// The text popularity prior on ml-100k against Scripts/make_prior_golden.py (sentence-transformers item
+    /// embeddings, torch L-BFGS, the same folds): counts, chosen λ, held-out scores, prior values, and the test
+    /// metrics of cosine + prior / 20 through `TwoTowerEvaluation`.
+    /// (Part of the test above, which encodes the towers once for both.)
+    func textPriorMatchesPythonReference(corpus: PreparedCorpus, towers: TextTowers, table: ResultTable) throws {
+        struct Golden: Decodable {
+            struct Setting: Decodable {
+                let l2: Double, cv: [Double], known: Int, interactions: Int, prior: [Double]
+                let test: [String: Double]
+            }
+            let grid: [Double], weight: Double, settings: [String: Setting]
+        }
+        let url = repo.appendingPathComponent("Tests/Fixtures/golden/text_prior_ml100k.json")
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+        #expect(golden.weight == PriorTarget.defaultWeight)
+        let items = towers.items()
+        for setting in EvalSetting.allCases {
+            let g = try #require(golden.settings[setting.rawValue])
+            let target = PriorTarget(split: corpus.split, setting: setting)
+            #expect(target.known.count == g.known && Int(target.counts.reduce(0, +)) == g.interactions)
+            let prior = try TextPopularityPrior.select(items: items.values, dim: items.dim, counts: target.counts,
+                                                       known: target.known, grid: golden.grid)
+            #expect(prior.l2 == g.l2, "\(setting): \(prior.selection)")
+            let cv = Dictionary(uniqueKeysWithValues: prior.selection.map { ($0.l2, $0.heldOut) })
+            for (l2, ll) in zip(golden.grid, g.cv) { #expect(abs(cv[l2]! - ll) < 1e-4, "\(setting) λ \(l2): \(cv[l2]!) vs \(ll)") }
+            let values = try prior.values(items: items.values)
+            let worst = zip(values, g.prior).map { abs(Double($0) - $1) }.max()!
+            #expect(worst < 2e-3, "\(setting): max |prior - reference| \(worst)")
+            let m = table.rows.first { $0.method == "frozen + text prior (user text)" && $0.setting == setting }!.metrics
+            let tol = setting == .warm ? 0.003 : 0.01
+            #expect(abs(m.recall10 - g.test["Recall@10"]!) <= tol && abs(m.ndcg10 - g.test["NDCG@10"]!) <= tol
+                    && abs(m.recall50 - g.test["Recall@50"]!) <= tol, "\(setting): \(m) vs \(g.test)")
+        }
     }
 }

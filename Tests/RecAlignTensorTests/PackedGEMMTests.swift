@@ -23,13 +23,13 @@ struct PackedGEMMTests {
         let layer = Linear(c.nIn, c.nOut, bias: c.bias, rng: &rng)
         let x = Tensor(randomValues(c.rows * c.nIn, seed: 5), shape: [c.rows, c.nIn])
         let want = Autograd.noGrad { layer(x) }.array
-        layer.packed.forward = try #require(PackedWeight(layer.weight))
+        layer.packed.forward = PackedWeight(layer.weight)
         let threaded = Autograd.noGrad { layer(x) }.array
         let serial = Parallel.serially { Autograd.noGrad { layer(x) }.array }
         for got in [threaded, serial] { #expect(maxRelativeDifference(got, want) <= 1e-5) }
         // With a gradient needed, the packed copy is not used (it could be stale during training): a pack of
         // zeros changes nothing there, while the no-grad product reads it (only the bias is left).
-        layer.packed.forward = try #require(PackedWeight(Tensor(zeros: layer.weight.shape)))
+        layer.packed.forward = PackedWeight(Tensor(zeros: layer.weight.shape))
         let xg = Tensor(x.array, shape: x.shape, requiresGrad: true)
         #expect(maxRelativeDifference(layer(xg).array, want) <= 1e-5)
         let stale = Autograd.noGrad { layer(x) }.array
@@ -53,7 +53,7 @@ struct PackedGEMMTests {
             return (y.array, x.grad!.array)
         }
         let plain = run()
-        layer.packed = (try #require(PackedWeight(layer.weight)), try #require(PackedWeight(layer.weight, transposed: true)))
+        layer.packed = (PackedWeight(layer.weight), PackedWeight(layer.weight, transposed: true))
         let packed = run()
         #expect(maxRelativeDifference(packed.y, plain.y) <= 1e-5)
         #expect(maxRelativeDifference(packed.dx, plain.dx) <= 1e-5)
@@ -61,7 +61,7 @@ struct PackedGEMMTests {
         // zeros leave its forward and input gradient as they were.
         layer.weight.enableGrad()
         let zero = Tensor(zeros: layer.weight.shape)
-        layer.packed = (try #require(PackedWeight(zero)), try #require(PackedWeight(zero, transposed: true)))
+        layer.packed = (PackedWeight(zero), PackedWeight(zero, transposed: true))
         let trainable = run()
         #expect(maxRelativeDifference(trainable.y, plain.y) <= 1e-5)
         #expect(maxRelativeDifference(trainable.dx, plain.dx) <= 1e-5)
