@@ -31,42 +31,38 @@ struct TrainHead: ParsableCommand {
     var corpus: String
     @Option(help: "Head: linear, moe (adaptors with a mean user tower) or seq (transformer user tower).")
     var head: HeadRecipe = .seq
-    @Option(help: "Adaptor under the seq tower: linear, moe or none (frozen item vectors; best for cold items).")
-    var adaptor: AdaptorKind = .moe
-    @Option(help: "MoE experts.")
-    var experts: Int = 8
-    @Option(help: "MoE output size (default: the embedding size).")
-    var adaptorDim: Int?
-    @Option(help: "Transformer layers (seq).")
-    var layers: Int = 2
-    @Option(help: "Attention heads (seq).")
-    var heads: Int = 2
-    @Option(help: "Transformer width (seq).")
-    var dim: Int = 128
-    @Option(help: "Feed-forward width as a multiple of --dim (seq).")
-    var ffn: Int = 2
-    @Option(help: "History items the user tower reads (default: 50 for seq, 5 for the adaptors).")
-    var maxHistory: Int?
-    @Option(help: "Dropout.")
-    var dropout: Float = 0.1
-    @Option(help: "Cosine scale of the training softmax.")
-    var scale: Float = 20
+    @OptionGroup(title: "Head shape") var shape: HeadShapeOptions
     @Option(help: "Split setting: warm or cold.")
     var setting: EvalSetting = .warm
     @Option(help: "Loss: full (softmax over all train items) or inbatch (MNRL).")
     var loss: HeadLoss = .full
-    @Option var epochs: Int = 20
-    @Option var lr: Float = 1e-3
-    @Option var weightDecay: Float = 0.01
+    @Option(help: "Epochs over the training pairs / windows.")
+    var epochs: Int = 20
+    @Option(help: "AdamW learning rate.")
+    var lr: Float = 1e-3
+    @Option(help: "AdamW weight decay.")
+    var weightDecay: Float = 0.01
     @Option(help: "Pairs (adaptors) or windows (seq) per step.")
     var batchSize: Int = 128
-    @Option var seed: UInt64 = 42
+    @Option(help: "Seed of initialisation, dropout and batch order.")
+    var seed: UInt64 = 42
     @Option(help: "Stop after this many epochs without a better validation Recall@10 (0 = never).")
     var patience: Int = 0
     @Option(help: "Folder for cached item embeddings.")
     var cacheDir: String = ".cache/recalign"
     @Option(help: "Output folder for head.safetensors, head_config.json and metrics.json.")
     var out: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
+        guard FileManager.default.fileExists(atPath: corpus) else { throw ValidationError("corpus '\(corpus)' does not exist") }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0") }
+        if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
+        if patience < 0 { throw ValidationError("--patience must be >= 0") }
+        if head != .seq && shape.adaptor == .none { throw ValidationError("--adaptor none only applies to --head seq") }
+    }
 
     func run() throws {
         let t0 = Date()
@@ -82,10 +78,11 @@ struct TrainHead: ParsableCommand {
         print("frozen (user = mean of last 5 items), \(setting.rawValue) test: \(frozenTest.line)")
 
         let tower: UserTowerKind = head == .seq ? .seq : .mean
-        let adaptorKind: AdaptorKind = head == .seq ? adaptor : (head == .linear ? .linear : .moe)
-        let config = HeadConfig(adaptor: adaptorKind, tower: tower, inputDim: emb.dim, adaptorDim: adaptorDim,
-                                experts: experts, hiddenDim: dim, layers: layers, heads: heads, ffnMultiplier: ffn,
-                                maxHistory: maxHistory ?? (head == .seq ? 50 : 5), dropout: dropout, scale: scale)
+        let adaptorKind: AdaptorKind = head == .seq ? shape.adaptor : (head == .linear ? .linear : .moe)
+        let config = HeadConfig(adaptor: adaptorKind, tower: tower, inputDim: emb.dim, adaptorDim: shape.adaptorDim,
+                                experts: shape.experts, hiddenDim: shape.dim, layers: shape.layers, heads: shape.heads,
+                                ffnMultiplier: shape.ffn, maxHistory: shape.maxHistory ?? (head == .seq ? 50 : 5),
+                                dropout: shape.dropout, scale: shape.scale)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         let model = RecHead(config: config, seed: seed)
         var options = HeadTrainingOptions()

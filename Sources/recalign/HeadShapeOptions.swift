@@ -1,0 +1,38 @@
+// HeadShapeOptions: the architecture options of `recalign train-head` (adaptor, sequential tower), one group.
+import ArgumentParser
+import RecAlignTraining
+
+/// The shape of a head: its adaptor (linear / MoE / none) and its sequential user tower. `HeadConfig.validate`
+/// checks the combination once the embedding size is known.
+struct HeadShapeOptions: ParsableArguments {
+    @Option(help: "Adaptor under the seq tower: linear, moe or none (frozen item vectors; best for cold items).")
+    var adaptor: AdaptorKind = .moe
+    @Option(help: "MoE experts.")
+    var experts: Int = 8
+    @Option(help: "MoE output size (default: the embedding size).")
+    var adaptorDim: Int?
+    @Option(help: "Transformer layers (seq).")
+    var layers: Int = 2
+    @Option(help: "Attention heads (seq).")
+    var heads: Int = 2
+    @Option(help: "Transformer width (seq).")
+    var dim: Int = 128
+    @Option(help: "Feed-forward width as a multiple of --dim (seq).")
+    var ffn: Int = 2
+    @Option(help: "History items the user tower reads (default: 50 for seq, 5 for the adaptors).")
+    var maxHistory: Int?
+    @Option(help: "Dropout.")
+    var dropout: Float = 0.1
+    @Option(help: "Cosine scale of the training softmax.")
+    var scale: Float = 20
+
+    func validate() throws {
+        if experts < 1 || layers < 1 || heads < 1 || dim < 1 || ffn < 1 {
+            throw ValidationError("--experts, --layers, --heads, --dim and --ffn must be at least 1")
+        }
+        if let d = adaptorDim, d < 1 { throw ValidationError("--adaptor-dim must be at least 1") }
+        if let h = maxHistory, h < 1 { throw ValidationError("--max-history must be at least 1") }
+        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        if !(scale > 0 && scale.isFinite) { throw ValidationError("--scale must be a positive number") }
+    }
+}
