@@ -34,6 +34,8 @@ public struct TrainerConfig: Sendable {
     public var stopAfterSteps: Int? = nil
     /// Saved into every checkpoint folder (the split the run trains on), when set.
     public var provenance: Provenance? = nil
+    /// The curve's validation axis label (say how validation scores, e.g. with the text prior).
+    public var validationLabel = "validation metric"
     /// Output folder: `best/`, `state/`, `metrics.jsonl`, `curve.svg`.
     public var outputDir: String
     public init(outputDir: String) { self.outputDir = outputDir }
@@ -175,7 +177,7 @@ public final class Trainer {
             state.rngWords = rng.words
             try replaceFolder(stateDir) { try state.save(to: $0, tuned: tuned, optimizer: optimizer, hardNegatives: hard) }
             try log.flush()
-            try TrainingCurve.write(log.rows, title: "RecAlign \(tuned.method) — training curve",
+            try TrainingCurve.write(log.rows, title: "RecAlign \(tuned.method) — training curve", validationLabel: config.validationLabel,
                                     to: (config.outputDir as NSString).appendingPathComponent("curve.svg"))
         }
         /// Validates; returns true when early stopping triggers.

@@ -3,9 +3,10 @@ import Foundation
 import RecAlignFormats
 
 /// Renders the training curve of a log: top panel the training loss (raw, faint, and a moving average),
-/// bottom panel validation Recall@10 and NDCG@10, sharing the step axis.
+/// bottom panel validation Recall@10 and NDCG@10 (`validationLabel` on its axis) with the best validation
+/// (the kept checkpoint: Recall@10, NDCG@10 breaking ties, the earliest) marked, sharing the step axis.
 public enum TrainingCurve {
-    public static func svg(_ rows: [LogRow], title: String) -> String {
+    public static func svg(_ rows: [LogRow], title: String, validationLabel: String = "validation metric") -> String {
         let width = 760.0, panelH = 230.0, left = 70.0, right = 150.0, top = 40.0, gap = 60.0
         let plotW = width - left - right
         let losses = rows.compactMap { r -> (Double, Double)? in
@@ -56,16 +57,22 @@ public enum TrainingCurve {
         let y1 = top + panelH + gap
         let rec = valids.map { ($0.0, $0.1) }, ndcg = valids.map { ($0.0, $0.2) }
         let hi = max(0.01, ((rec + ndcg).map(\.1).max() ?? 0.01) * 1.15)
-        panel(y0: y1, yLabel: "validation metric", lo: 0, hi: hi,
+        panel(y0: y1, yLabel: validationLabel, lo: 0, hi: hi,
               series: [("Recall@10", "#d62728", rec, false), ("NDCG@10", "#2ca02c", ndcg, false)])
+        if let best = valids.max(by: { ($0.1, $0.2, -$0.0) < ($1.1, $1.2, -$1.0) }) {
+            let x = left + plotW * best.0 / maxStep
+            s += "<line x1=\(q(x)) y1=\(q(y1)) x2=\(q(x)) y2=\(q(y1 + panelH)) stroke=\"#888\" stroke-dasharray=\"4,3\"/>\n"
+            s += "<text x=\(q(x + 4)) y=\(q(y1 + 12)) font-size=\"11\" fill=\"#555\">best \(Int(best.0))</text>\n"
+        }
         s += "<text x=\"\(left + plotW / 2)\" y=\"\(y1 + panelH + 38)\" text-anchor=\"middle\">optimizer step</text>\n"
         s += "</svg>\n"
         return s
     }
 
     /// Writes the SVG atomically.
-    public static func write(_ rows: [LogRow], title: String, to path: String) throws {
-        try AtomicFile.write(svg(rows, title: title), to: path)
+    public static func write(_ rows: [LogRow], title: String, validationLabel: String = "validation metric",
+                             to path: String) throws {
+        try AtomicFile.write(svg(rows, title: title, validationLabel: validationLabel), to: path)
     }
 
     static func movingAverage(_ pts: [(Double, Double)], window: Int) -> [(Double, Double)] {

@@ -124,6 +124,7 @@ struct Train: ParsableCommand {
         var validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
         let priorTarget = prior ? PriorTarget(split: split, setting: setting) : nil
         validation.prior = priorTarget
+        if prior { cfg.validationLabel = "validation metric (cosine + text prior)" }
         let trainer = try Trainer(tuned: tuned, pairs: all, builder: builder, config: cfg, rng: rng, validate: validation.closure)
         let trainableCount = tuned.trainable.reduce(0) { $0 + $1.tensor.count }
         note("\(dataset.name): \(all.count) of \(allCount) \(setting.rawValue) training pairs; method \(tuningMethod); "
