@@ -47,9 +47,12 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// Output width.
     public var dimension: Int { folder.pooling.outputDimension }
 
-    /// Token ids of each text (with [CLS] / [SEP], cut to `maxLength` minus the soft prompt's length).
+    /// Token ids of each text (with [CLS] / [SEP], cut to `maxLength`). A soft prompt's virtual tokens come on
+    /// top of the text's budget, as PEFT prepends them to an already tokenized text: a user text built to fit
+    /// `maxLength` keeps its most recent items (PROTOCOL section 5). Only when text + prompt would pass the
+    /// model's position table is the text cut further.
     public func tokenize(_ texts: [String]) -> (ids: [[Int32]], truncated: Int) {
-        let limit = maxLength - prompts.promptLength
+        let limit = min(maxLength, model.config.maxPositionEmbeddings - prompts.promptLength)
         var truncated = 0
         let ids = texts.map { t -> [Int32] in
             let e = tokenizer.encode(t, maxLength: limit)

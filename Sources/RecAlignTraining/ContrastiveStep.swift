@@ -17,26 +17,18 @@ public func embedBatches(_ encoder: SentenceEncoder, _ batches: [TokenBatch], rn
     return parts.count == 1 ? parts[0] : concat(parts, axis: 0)
 }
 
-/// How `contrastiveStep` uses the cores.
-public enum TrainingParallelism {
-    /// When true (and more than one core), each step splits every batch's rows over the cores: each worker
-    /// runs forward and backward of its rows with single-threaded kernels and its own gradient slot, only
-    /// the loss is computed on all rows together (see `dataParallelEmbeddings`). Off: one graph, threaded kernels.
-    public nonisolated(unsafe) static var dataParallel = true
-}
-
 /// One optimizer step: user batches (rows = anchors in order) and item batches (rows = candidates; the
 /// first anchors-count rows are the positives), MNRL, backward, gradient clipping, AdamW at its current
 /// lr. Throws `TrainingError.nonFinite` (and leaves the weights untouched) when the loss or the gradient
-/// norm is NaN or infinite. Returns the loss before the update.
+/// norm is NaN or infinite. Returns the loss before the update. `dataParallel`: see `contrastiveGradients`.
 @discardableResult
 public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [TokenBatch], items: [TokenBatch],
                             loss: MultipleNegativesRankingLoss, maxGradNorm: Float, rng: inout SeededRNG,
-                            stepIndex: Int = 0, lossObserver: ((Int, Float) -> Float)? = nil,
+                            dataParallel: Bool = true, stepIndex: Int = 0, lossObserver: ((Int, Float) -> Float)? = nil,
                             lastGood: String? = nil) throws -> Float {
     let value = try contrastiveGradients(tuned: tuned, parameters: optimizer.params.map(\.tensor), users: users, items: items,
-                                         loss: loss, rng: &rng, stepIndex: stepIndex, lossObserver: lossObserver,
-                                         lastGood: lastGood)
+                                         loss: loss, rng: &rng, dataParallel: dataParallel, stepIndex: stepIndex,
+                                         lossObserver: lossObserver, lastGood: lastGood)
     let norm = clipGradNorm(optimizer.params.map(\.tensor), maxNorm: maxGradNorm)
     guard norm.isFinite else {
         optimizer.zeroGrad()
@@ -49,11 +41,13 @@ public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [Token
 
 /// Forward of both towers, MNRL and backward: adds d(loss)/d(p) into the gradient of every trainable
 /// `parameters` entry and returns the loss. With `dataParallel` (and more than one core, outside a serial
-/// section) the rows are split over the cores (`DataParallelGraph`); otherwise one graph with threaded kernels.
+/// section) the rows are split over the cores (`DataParallelGraph`): each worker runs forward and backward of
+/// its rows with single-threaded kernels and its own gradient slot, only the loss sees all rows together.
+/// Otherwise one graph with threaded kernels.
 /// Throws `TrainingError.nonFinite` before any gradient is written when the loss is NaN or infinite.
 public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], users: [TokenBatch], items: [TokenBatch],
                                  loss: MultipleNegativesRankingLoss, rng: inout SeededRNG,
-                                 dataParallel: Bool = TrainingParallelism.dataParallel, stepIndex: Int = 0,
+                                 dataParallel: Bool = true, stepIndex: Int = 0,
                                  lossObserver: ((Int, Float) -> Float)? = nil, lastGood: String? = nil) throws -> Float {
     var keepAlive: [Tensor] = []
     defer { withExtendedLifetime(keepAlive) {} }

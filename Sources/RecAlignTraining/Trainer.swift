@@ -34,6 +34,8 @@ public struct TrainerConfig: Sendable {
     public var stopAfterSteps: Int? = nil
     /// Saved into every checkpoint folder (the split the run trains on), when set.
     public var provenance: Provenance? = nil
+    /// Split each batch's rows over the cores (see `contrastiveGradients`); off: one graph, threaded kernels.
+    public var dataParallel = true
     /// The curve's validation axis label (say how validation scores, e.g. with the text prior).
     public var validationLabel = "validation metric"
     /// Output folder: `best/`, `state/`, `metrics.jsonl`, `curve.svg`.
@@ -127,7 +129,7 @@ public final class Trainer {
         }
         let items = [SentenceEncoder.pad(candidateRows.map { itemIDs[$0] }, padID: pad)]
         return try contrastiveStep(tuned: tuned, optimizer: optimizer, users: users, items: items, loss: loss,
-                                   maxGradNorm: config.maxGradNorm, rng: &rng, stepIndex: stepIndex,
+                                   maxGradNorm: config.maxGradNorm, rng: &rng, dataParallel: config.dataParallel, stepIndex: stepIndex,
                                    lossObserver: lossObserver, lastGood: lastGood)
     }
 

@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
         switch method {
         case .topLayers: if layers < 1 { throw ValidationError("--layers must be at least 1") }
         case .prompt, .prefix:
-            if promptLength < 1 || promptLength + 8 > maxLength { throw ValidationError("--prompt-length must be in 1...\(maxLength - 8)") }
+            if promptLength < 1 || promptLength > 256 { throw ValidationError("--prompt-length must be in 1...256") }
         case .lora: if rank < 1 || !(alpha > 0) { throw ValidationError("--rank must be >= 1 and --alpha > 0") }
         case .full: break
         }

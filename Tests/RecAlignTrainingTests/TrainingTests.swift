@@ -56,6 +56,26 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         }
     }
 
+    /// A soft prompt's virtual tokens come on top of the text's budget: the text keeps every token it has
+    /// without the prompt (a user text built to fit max length keeps its most recent items), unless text +
+    /// prompt would pass the position table; and the longer sequence encodes.
+    @Test func softPromptDoesNotEatTheTextBudget() throws {
+        let enc = try SentenceEncoder(path: model)
+        let long = (0..<150).map { ["toy", "story", "heat", "fargo", "babe"][$0 % 5] }.joined(separator: " ; ")
+        let texts = ["toy story ; heat ; fargo", long]
+        let plain = enc.tokenize(texts)
+        var rng = SeededRNG(seed: 2)
+        let tuned = try TunedEncoder(.prompt(length: 20, initText: nil), encoder: enc, rng: &rng)
+        let prompted = tuned.encoder.tokenize(texts)
+        #expect(prompted.ids == plain.ids && plain.ids[1].count == enc.maxLength && prompted.truncated == 1)
+        let e = tuned.encoder.encode(texts)
+        #expect(e.values.allSatisfy { $0.isFinite })
+        // At the position table's length (192 here) the text gives way to the 20 virtual tokens.
+        tuned.encoder.maxLength = enc.model.config.maxPositionEmbeddings
+        #expect(tuned.encoder.tokenize([long]).ids[0].count == enc.model.config.maxPositionEmbeddings - 20)
+        #expect(tuned.encoder.encode([long]).values.allSatisfy { $0.isFinite })
+    }
+
     /// The data-parallel step (rows split over the cores, one tape and gradient slot per worker, loss on all
     /// rows) computes the same loss and gradients as the single graph. Dropout off, so both paths compute
     /// the same function; uneven row counts and several batches per tower exercise the row bookkeeping.
