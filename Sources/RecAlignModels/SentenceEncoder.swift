@@ -108,9 +108,17 @@ public final class SentenceEncoder: @unchecked Sendable {
     }
 
     /// Encodes `texts` in inference mode with length bucketing: texts are sorted by token count and each
-    /// batch is padded to its own longest text. `progress(done, total)` is called after each batch.
+    /// batch is padded to its own longest text. Texts with identical token ids are encoded once, so they get
+    /// bit-identical vectors whatever the batching (ml-100k lists some films twice: a target and its twin then
+    /// tie exactly, and the protocol's tie rule, not float noise from padding, orders them).
+    /// `progress(done, total)` is called after each batch (counting every text, duplicates included).
     public func encode(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
-        let (ids, truncated) = tokenize(texts)
+        let (allIds, truncated) = tokenize(texts)
+        var firstOf: [[Int32]: Int] = [:], ids: [[Int32]] = [], copies: [[Int]] = []
+        for (i, t) in allIds.enumerated() {
+            if let u = firstOf[t] { copies[u].append(i); continue }
+            firstOf[t] = ids.count; ids.append(t); copies.append([i])
+        }
         let order = ids.indices.sorted { ids[$0].count > ids[$1].count || (ids[$0].count == ids[$1].count && $0 < $1) }
         let dim = dimension
         var out = [Float](repeating: 0, count: texts.count * dim)
@@ -124,10 +132,12 @@ public final class SentenceEncoder: @unchecked Sendable {
                 let idx = Array(order[start..<min(order.count, start + batchSize)])
                 let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
                 let emb = Autograd.noGrad { embed(batch, rng: &rng) }
-                for (k, i) in idx.enumerated() {
-                    out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }
+                for (k, u) in idx.enumerated() {
+                    for i in copies[u] {
+                        out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }
+                    }
+                    done += copies[u].count
                 }
-                done += idx.count
                 progress?(done, texts.count)
             }
         }

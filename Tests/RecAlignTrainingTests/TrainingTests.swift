@@ -56,6 +56,21 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         }
     }
 
+    /// Identical texts are encoded once: bit-identical vectors even where the batching would pad the copies
+    /// differently (one copy beside a long text, one alone), and every copy counts in progress.
+    @Test func identicalTextsGetIdenticalVectors() throws {
+        let enc = try SentenceEncoder(path: model)
+        let texts = ["fargo", "a long user history of many films ; fargo ; the rock ; twister ; heat ; casino", "fargo", "babe"]
+        var seen: [Int] = []
+        let m = enc.encode(texts, batchSize: 2) { done, _ in seen.append(done) }
+        #expect(Array(m.row(0)) == Array(m.row(2)))
+        #expect(Array(m.row(0)) != Array(m.row(3)))
+        #expect(seen.last == texts.count)
+        let alone = enc.encode(["fargo"], batchSize: 1)
+        let worst = zip(m.row(0), alone.row(0)).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-5)
+    }
+
     /// A soft prompt's virtual tokens come on top of the text's budget: the text keeps every token it has
     /// without the prompt (a user text built to fit max length keeps its most recent items), unless text +
     /// prompt would pass the position table; and the longer sequence encodes.
