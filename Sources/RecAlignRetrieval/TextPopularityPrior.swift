@@ -48,8 +48,8 @@ public struct TextPopularityPrior: Sendable {
         }
         // Folds: the known rows' positions in a Fisher-Yates shuffle driven by SplitMix64 (the cold-item draw's
         // rule, PROTOCOL section 3), position k in fold k mod folds — reproducible in any language.
-        var order = Array(0..<data.rows), rng = SplitMix64(seed: seed)
-        for i in 0..<max(0, data.rows - 1) { order.swapAt(i, i + Int(rng.next() % UInt64(data.rows - i))) }
+        var rng = SplitMix64(seed: seed)
+        let order = rng.partialShuffle(n: data.rows, m: data.rows)
         let lambdas = grid.sorted(by: >)               // largest first: each fit starts from the last one's w
         var heldOut = [Double](repeating: 0, count: lambdas.count)
         for f in 0..<folds {
@@ -203,9 +203,14 @@ public struct PriorTarget: Sendable {
         self.weight = weight
     }
 
-    /// Fits a prior (λ by cross-validation) on `items` and returns the augmented towers.
+    /// A prior fitted (λ by cross-validation) on the item vectors `items` of this split and setting.
+    public func fit(items: [Float], dim: Int) throws -> TextPopularityPrior {
+        try TextPopularityPrior.select(items: items, dim: dim, counts: counts, known: known)
+    }
+
+    /// Fits a prior on `items` and returns the augmented towers.
     public func apply(users: [Float], items: [Float], dim: Int) throws -> (users: [Float], items: [Float], dim: Int, prior: TextPopularityPrior) {
-        let prior = try TextPopularityPrior.select(items: items, dim: dim, counts: counts, known: known)
+        let prior = try fit(items: items, dim: dim)
         let a = try prior.augment(users: users, items: items, weight: weight)
         return (a.users, a.items, a.dim, prior)
     }

@@ -79,6 +79,9 @@ public enum TwoTowerEvaluation {
             let trainHist = corpus.trainHistories(setting)
             let popularity = plan.baselines ? try Popularity(trainHistories: trainHist, itemCount: corpus.itemCount) : nil
             let knn = plan.baselines ? try ItemKNN(trainHistories: trainHist, itemCount: corpus.itemCount, k: plan.knnNeighbours) : nil
+            // The prior depends on the setting's train counts and the item vectors only: one fit for every stage.
+            let prior = plan.priorWeight == nil ? nil : try PriorTarget(split: corpus.split, setting: setting).fit(items: itemM.values, dim: dim)
+            if let prior { log(String(format: "text prior (%@): λ %.0e by cross-validation", setting.rawValue, prior.l2)) }
             for stage in plan.stages {
                 let users = corpus.split.evaluatedUsers(stage, setting)
                 if users.isEmpty { continue }
@@ -91,9 +94,8 @@ public enum TwoTowerEvaluation {
                 }
                 add("\(label) (user text)", try Evaluator.ranks(users: userM.values, items: itemM.values, dim: dim,
                                                                 targets: targets, exclude: exclude))
-                if let weight = plan.priorWeight {
-                    let a = try PriorTarget(split: corpus.split, setting: setting, weight: weight).apply(users: userM.values, items: itemM.values, dim: dim)
-                    log(String(format: "text prior (%@): λ %.0e by cross-validation, weight %.3g", setting.rawValue, a.prior.l2, weight))
+                if let prior, let weight = plan.priorWeight {
+                    let a = try prior.augment(users: userM.values, items: itemM.values, weight: weight)
                     add("\(label) + text prior (user text)", try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim,
                                                                                targets: targets, exclude: exclude))
                 }

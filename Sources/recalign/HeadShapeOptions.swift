@@ -3,7 +3,7 @@ import ArgumentParser
 import RecAlignTraining
 
 /// The shape of a head: its adaptor (linear / MoE / none) and its sequential user tower. `HeadConfig.validate`
-/// checks the combination once the embedding size is known.
+/// checks every field and the combination once the embedding size is known (`train-head` reports its error).
 struct HeadShapeOptions: ParsableArguments {
     @Option(help: "Adaptor under the seq tower: linear, moe or none (frozen item vectors; best for cold items).")
     var adaptor: AdaptorKind = .moe
@@ -25,14 +25,4 @@ struct HeadShapeOptions: ParsableArguments {
     var dropout: Float = 0.1
     @Option(help: "Cosine scale of the training softmax.")
     var scale: Float = 20
-
-    func validate() throws {
-        if experts < 1 || layers < 1 || heads < 1 || dim < 1 || ffn < 1 {
-            throw ValidationError("--experts, --layers, --heads, --dim and --ffn must be at least 1")
-        }
-        if let d = adaptorDim, d < 1 { throw ValidationError("--adaptor-dim must be at least 1") }
-        if let h = maxHistory, h < 1 { throw ValidationError("--max-history must be at least 1") }
-        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
-        if !(scale > 0 && scale.isFinite) { throw ValidationError("--scale must be a positive number") }
-    }
 }

@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
         switch method {
         case .topLayers: if layers < 1 { throw ValidationError("--layers must be at least 1") }
         case .prompt, .prefix:
-            if promptLength < 1 || promptLength > 256 { throw ValidationError("--prompt-length must be in 1...256") }
+            if promptLength < 1 { throw ValidationError("--prompt-length must be at least 1") }
         case .lora: if rank < 1 || !(alpha > 0) { throw ValidationError("--rank must be >= 1 and --alpha > 0") }
         case .full: break
         }
@@ -109,6 +109,11 @@ struct Train: ParsableCommand {
         let split = try Split(dataset: dataset)
         let itemTexts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
         let encoder = try SentenceEncoder(path: model, maxLength: maxLength)
+        // The soft prompt's virtual tokens come on top of the text; the position table bounds the two together.
+        let positions = encoder.model.config.maxPositionEmbeddings
+        if method == .prompt && promptLength + 8 > positions {
+            throw ValidationError("--prompt-length \(promptLength) leaves fewer than 8 of the model's \(positions) positions for the text")
+        }
         let builder = UserTextBuilder(itemTexts: itemTexts, maxLength: maxLength, tokenCount: { encoder.tokenizer.countTokens($0) })
         var all = TrainingPairs(sequences: split.trainSequences(setting))
         let allCount = all.count

@@ -66,6 +66,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         try check(experts >= 1, "experts", "must be at least 1, got \(experts)")
         try check(maxHistory >= 1, "maxHistory", "must be at least 1, got \(maxHistory)")
         try check(dropout >= 0 && dropout < 1, "dropout", "must be in [0, 1), got \(dropout)")
+        try check(scale > 0 && scale.isFinite, "scale", "must be a positive number, got \(scale)")
         if tower == .seq {
             try check(hiddenDim > 0 && heads > 0 && hiddenDim % heads == 0, "hiddenDim",
                       "\(hiddenDim) does not split into \(heads) heads")
