@@ -132,52 +132,54 @@ private struct Design {
         return z.map { $0 - lse }
     }
 
-    /// L(w) restricted to `sub` (softmax over those rows only).
-    func loss(_ w: [Double], _ sub: [Int], _ l2: Double) -> Double {
-        let z = logits(w), n = sub.reduce(0.0) { $0 + counts[$1] }
-        let logp = logSoftmax(sub.map { z[$0] })
+    /// L(w) over the rows `xs` holds ([S, dim], counts `c`, total `n`), with their log-probabilities
+    /// log softmax(X_S w) (the softmax over those rows only).
+    func objective(_ w: [Double], xs: [Double], c: [Double], n: Double, l2: Double) -> (loss: Double, logp: [Double]) {
+        var z = [Double](repeating: 0, count: c.count)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(c.count), Int32(dim), 1, xs, Int32(dim), w, 1, 0, &z, 1)
+        let logp = logSoftmax(z)
         var l = 0.0
-        for (k, r) in sub.enumerated() { l -= counts[r] * logp[k] }
-        return l / n + l2 * w.reduce(0) { $0 + $1 * $1 }
+        for k in 0..<c.count { l -= c[k] * logp[k] }
+        return (l / n + l2 * w.reduce(0) { $0 + $1 * $1 }, logp)
     }
 
-    /// Minimises L over the rows `sub` by Newton steps with Armijo backtracking, from `start`.
+    /// Minimises L over the rows `sub` by Newton steps with Armijo backtracking, from `start`. Each step
+    /// reuses the log-probabilities of the accepted point (one X_S w per line-search trial, none besides).
     func newton(rows sub: [Int], l2: Double, start: [Double]) -> [Double] {
         var w = start
-        let n = sub.reduce(0.0) { $0 + counts[$1] }
+        let c = sub.map { counts[$0] }, n = c.reduce(0, +)
         var xs = [Double](repeating: 0, count: sub.count * dim)
-        for (k, r) in sub.enumerated() { for c in 0..<dim { xs[k * dim + c] = x[r * dim + c] } }
-        var current = loss(w, sub, l2)
+        for (k, r) in sub.enumerated() { for j in 0..<dim { xs[k * dim + j] = x[r * dim + j] } }
+        var current = objective(w, xs: xs, c: c, n: n, l2: l2)
         for _ in 0..<100 {
-            let z = logits(w)
-            let p = logSoftmax(sub.map { z[$0] }).map(exp)
+            let p = current.logp.map(exp)
             // g = Xᵀ(p − c/N) + 2λw
-            let resid = sub.enumerated().map { p[$0.offset] - counts[$0.element] / n }
+            let resid = (0..<sub.count).map { p[$0] - c[$0] / n }
             var g = w.map { 2 * l2 * $0 }
             cblas_dgemv(CblasRowMajor, CblasTrans, Int32(sub.count), Int32(dim), 1, xs, Int32(dim), resid, 1, 1, &g, 1)
             if g.reduce(0, { max($0, abs($1)) }) < 1e-10 { break }
             // H = (√p X)ᵀ(√p X) − (Xᵀp)(Xᵀp)ᵀ + 2λI   (upper triangle)
             var sx = xs
-            for k in 0..<sub.count { let s = p[k].squareRoot(); for c in 0..<dim { sx[k * dim + c] *= s } }
+            for k in 0..<sub.count { let s = p[k].squareRoot(); for j in 0..<dim { sx[k * dim + j] *= s } }
             var h = [Double](repeating: 0, count: dim * dim)
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(dim), Int32(sub.count), 1, sx, Int32(dim), 0, &h, Int32(dim))
             var xp = [Double](repeating: 0, count: dim)
             cblas_dgemv(CblasRowMajor, CblasTrans, Int32(sub.count), Int32(dim), 1, xs, Int32(dim), p, 1, 0, &xp, 1)
             cblas_dsyr(CblasRowMajor, CblasUpper, Int32(dim), -1, xp, 1, &h, Int32(dim))
-            for c in 0..<dim { h[c * dim + c] += 2 * l2 }
+            for j in 0..<dim { h[j * dim + j] += 2 * l2 }
             var step = g
             guard LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(dim), 1, &h, Int32(dim), &step, 1) == 0 else { break }
             let slope = zip(g, step).reduce(0) { $0 + $1.0 * $1.1 }
-            var t = 1.0, next = w, nextLoss = current
+            var t = 1.0, next = w, trial = current
             while t > 1e-10 {
                 next = zip(w, step).map { $0 - t * $1 }
-                nextLoss = loss(next, sub, l2)
-                if nextLoss <= current - 1e-4 * t * slope { break }
+                trial = objective(next, xs: xs, c: c, n: n, l2: l2)
+                if trial.loss <= current.loss - 1e-4 * t * slope { break }
                 t /= 2
             }
-            if !(nextLoss < current) { break }
-            let gain = current - nextLoss
-            w = next; current = nextLoss
+            if !(trial.loss < current.loss) { break }
+            let gain = current.loss - trial.loss
+            w = next; current = trial
             if gain < 1e-15 { break }
         }
         return w
