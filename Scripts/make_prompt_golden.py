@@ -24,6 +24,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+from soft_prompt import embed_with_prompt  # noqa: E402
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USERS = ["Toy Story (1995) Animation Children's Comedy ; Heat (1995) Action Crime Thriller ; Fargo (1996) Crime Drama Thriller",
          "Star Wars (1977) Action Adventure Romance Sci-Fi War",
@@ -57,28 +59,14 @@ def main():
     nudge = torch.from_numpy(np.sin(np.arange(P * 384, dtype=np.float64) * 0.37).reshape(P, 384).astype(np.float32))
     prompt0 = (word_emb.weight[rows].detach() + 0.01 * nudge).contiguous()
 
-    def embed(texts, prompt, pool_all):
-        enc = tok(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
-        ids, mask = enc["input_ids"], enc["attention_mask"]
-        b, t = ids.shape
-        we = word_emb(ids)
-        x = torch.cat([we[:, :1], prompt.unsqueeze(0).expand(b, -1, -1), we[:, 1:]], dim=1)
-        ones = torch.ones(b, P, dtype=mask.dtype)
-        attn = torch.cat([mask[:, :1], ones, mask[:, 1:]], dim=1)
-        pool = attn if pool_all else torch.cat([mask[:, :1], 0 * ones, mask[:, 1:]], dim=1)
-        h = model(inputs_embeds=x, attention_mask=attn, position_ids=torch.arange(t + P).unsqueeze(0).expand(b, -1),
-                  token_type_ids=torch.zeros(b, t + P, dtype=torch.long)).last_hidden_state
-        m = pool.unsqueeze(-1).to(h.dtype)
-        return F.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), p=2, dim=1)
-
     out = {"generator": "Scripts/make_prompt_golden.py",
            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
            "users": USERS, "items": ITEMS, "scale": SCALE,
            "prompt": prompt0.numpy().astype(float).tolist(), "modes": {}}
     for mode in ("text", "all"):
         prompt = torch.nn.Parameter(prompt0.clone())
-        u = embed(USERS, prompt, mode == "all")
-        v = embed(ITEMS, prompt, mode == "all")
+        u = embed_with_prompt(model, tok, USERS, prompt, mode == "all")
+        v = embed_with_prompt(model, tok, ITEMS, prompt, mode == "all")
         loss = F.cross_entropy(SCALE * u @ v.T, torch.arange(len(USERS)))
         loss.backward()
         out["modes"][mode] = {"users": u.detach().numpy().astype(float).tolist(),

@@ -115,6 +115,25 @@ def build_user_text(history, texts, n_tokens, max_len):
         items = items[1:]
 
 
+def eval_users(split, user_ids, row_of, texts, n_tokens, max_len, which):
+    """The valid or test users of section 4: per user the kept history items, the user text, the target row and
+    the excluded rows (valid: train history -> valid item; test: train + valid -> test item). Returns four lists."""
+    kept, utexts, targets, excluded = [], [], [], []
+    for u in user_ids:
+        train, valid, test = split[u]
+        hist = [i for i, _ in train]
+        ex = {row_of[i] for i in hist}
+        if which == "test":
+            hist = hist + [valid[0]]
+            ex.add(row_of[valid[0]])
+        k, text = build_user_text(hist, texts, n_tokens, max_len)
+        kept.append(k)
+        utexts.append(text)
+        targets.append(row_of[(test if which == "test" else valid)[0]])
+        excluded.append(ex)
+    return kept, utexts, targets, excluded
+
+
 def rank_metrics(scores, target_rows, excluded):
     """Rank of each target under the protocol's tie rule; returns per-user ranks (1-based)."""
     ranks = np.empty(len(target_rows), dtype=np.int64)
@@ -181,23 +200,9 @@ def main():
     splits = ["valid", "test"] if args.split == "both" else [args.split]
     table = []
     for which in splits:
-        targets, excluded, utexts, n_kept, n_tok = [], [], [], [], []
-        for u in user_ids:
-            train, valid, test = split[u]
-            hist = [i for i, _ in train]
-            ex = {row_of[i] for i in hist}
-            if which == "test":
-                hist = hist + [valid[0]]
-                ex.add(row_of[valid[0]])
-                target = test[0]
-            else:
-                target = valid[0]
-            kept, text = build_user_text(hist, texts, n_tokens, args.max_len)
-            targets.append(row_of[target])
-            excluded.append(ex)
-            utexts.append(text)
-            n_kept.append(len(kept))
-            n_tok.append(n_tokens(text))
+        kept, utexts, targets, excluded = eval_users(split, user_ids, row_of, texts, n_tokens, args.max_len, which)
+        n_kept = [len(k) for k in kept]
+        n_tok = [n_tokens(t) for t in utexts]
         if args.out:
             lines = ["user_id\tn_items\ttext"] + [f"{u}\t{k}\t{t}" for u, k, t in zip(user_ids, n_kept, utexts)]
             atomic_write(os.path.join(args.out, f"user_text_{which}_{args.max_len}.tsv"), "\n".join(lines) + "\n")

@@ -31,7 +31,8 @@ import random
 import sys
 import time
 
-from ref_frozen_eval import build_user_text, load_corpus, rank_metrics, split_loo, summarize
+from ref_frozen_eval import build_user_text, eval_users, load_corpus, rank_metrics, split_loo, summarize
+from soft_prompt import embed_with_prompt
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -137,20 +138,7 @@ def main():
     prompt = torch.nn.Parameter(word_emb.weight[rows].detach().clone())
 
     def embed(batch_texts):
-        """Mean-pooled, L2-normalised embeddings with the prompt spliced in after [CLS] ([B, C])."""
-        enc = tok(batch_texts, padding=True, truncation=True, max_length=MAX_LEN, return_tensors="pt")
-        ids, mask = enc["input_ids"], enc["attention_mask"]
-        b, t = ids.shape
-        we = word_emb(ids)
-        x = torch.cat([we[:, :1], prompt.unsqueeze(0).expand(b, -1, -1), we[:, 1:]], dim=1)
-        ones = torch.ones(b, P, dtype=mask.dtype)
-        attn = torch.cat([mask[:, :1], ones, mask[:, 1:]], dim=1)
-        pool = attn if args.pool_virtual_tokens else torch.cat([mask[:, :1], 0 * ones, mask[:, 1:]], dim=1)
-        pos = torch.arange(t + P).unsqueeze(0).expand(b, -1)
-        h = model(inputs_embeds=x, attention_mask=attn, position_ids=pos,
-                  token_type_ids=torch.zeros(b, t + P, dtype=torch.long)).last_hidden_state
-        m = pool.unsqueeze(-1).to(h.dtype)
-        return F.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), p=2, dim=1)
+        return embed_with_prompt(model, tok, batch_texts, prompt, args.pool_virtual_tokens, MAX_LEN)
 
     def encode(all_texts, bs=64):
         order = sorted(range(len(all_texts)), key=lambda k: -len(all_texts[k]))
@@ -164,20 +152,7 @@ def main():
 
     # Evaluation users (section 4): valid = train history -> valid item; test = train + valid -> test item.
     item_list = [texts[i] for i in item_ids]
-    evals = {}
-    for which in ("valid", "test"):
-        utexts, targets, excluded = [], [], []
-        for u in user_ids:
-            train, valid, test = split[u]
-            hist = [i for i, _ in train]
-            ex = {row_of[i] for i in hist}
-            if which == "test":
-                hist = hist + [valid[0]]
-                ex.add(row_of[valid[0]])
-            utexts.append(build_user_text(hist, texts, n_tokens, MAX_LEN)[1])
-            targets.append(row_of[(test if which == "test" else valid)[0]])
-            excluded.append(ex)
-        evals[which] = (utexts, targets, excluded)
+    evals = {which: eval_users(split, user_ids, row_of, texts, n_tokens, MAX_LEN, which)[1:] for which in ("valid", "test")}
 
     def evaluate(which):
         utexts, targets, excluded = evals[which]
