@@ -69,7 +69,9 @@ public func saveCheckpoint(_ tuned: TunedEncoder, to dir: String) throws {
 }
 
 /// Applies an adapter folder written by `saveAdapter` (prompt, prefix or LoRA) to `encoder`, frozen for
-/// inference. Throws when the files are missing, name another shape, or the tensors do not fit.
+/// inference. Throws, naming the file and field or tensor, when a file is missing, the config names another
+/// model (hidden_size, num_hidden_layers) or another size than the tensors hold (num_virtual_tokens, r), a
+/// tensor is missing, has the wrong shape, or is not used; the encoder is changed only when all of it fits.
 public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
     let cfgPath = (path as NSString).appendingPathComponent(AdapterFiles.config)
     guard let data = FileManager.default.contents(atPath: cfgPath),
@@ -77,9 +79,23 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
         throw TrainingError.file(cfgPath, "cannot read the adapter config (missing or not a JSON object)")
     }
     guard let method = obj["method"] as? String else { throw TrainingError.file(cfgPath, "field 'method' is missing") }
-    let file = try SafeTensorsFile(path: (path as NSString).appendingPathComponent(AdapterFiles.weights))
     let cfg = encoder.model.config
     let c = cfg.hiddenSize
+    /// An optional integer field; when present it must be an integer (and equal `expected` when given).
+    func intField(_ key: String, expected: Int? = nil) throws -> Int? {
+        guard let v = obj[key] else { return nil }
+        guard let n = v as? NSNumber, let i = Int(exactly: n.doubleValue) else {
+            throw TrainingError.file(cfgPath, "field '\(key)' must be an integer, got \(v)")
+        }
+        if let expected, i != expected {
+            throw TrainingError.file(cfgPath, "field '\(key)' is \(i) but the base model \(encoder.folder.path) has \(expected)")
+        }
+        return i
+    }
+    _ = try intField("hidden_size", expected: c)
+    _ = try intField("num_hidden_layers", expected: cfg.numHiddenLayers)
+    let file = try SafeTensorsFile(path: (path as NSString).appendingPathComponent(AdapterFiles.weights))
+    var used = Set<String>()
     func tensor(_ name: String, rows: Int? = nil, cols: Int) throws -> Tensor {
         guard let info = file.info(name) else { throw TrainingError.file(file.path, "tensor '\(name)' is missing") }
         guard info.shape.count == 2, info.shape[1] == cols, rows == nil || info.shape[0] == rows else {
@@ -87,37 +103,60 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
         }
         let t = Tensor(zeros: info.shape)
         try file.copyFloats(name, into: t.buffer)
+        used.insert(name)
         return t
     }
+    let apply: () -> Void
     switch method {
     case "prompt":
+        let n = try intField("num_virtual_tokens")
         // Adapters written before the field existed pooled the virtual tokens.
-        let poolVirtual = (obj["pool_virtual_tokens"] as? NSNumber)?.boolValue ?? true
-        encoder.prompts = PromptInputs(softPrompt: try tensor("soft_prompt", cols: c), prefixes: nil, poolVirtualTokens: poolVirtual)
+        var poolVirtual = true
+        if let v = obj["pool_virtual_tokens"] {
+            guard let b = v as? Bool else { throw TrainingError.file(cfgPath, "field 'pool_virtual_tokens' must be true or false, got \(v)") }
+            poolVirtual = b
+        }
+        let prompt = try tensor("soft_prompt", rows: n, cols: c)
+        apply = { encoder.prompts = PromptInputs(softPrompt: prompt, prefixes: nil, poolVirtualTokens: poolVirtual) }
     case "prefix":
+        let n = try intField("num_virtual_tokens")
         var pairs: [(key: Tensor, value: Tensor)] = []
         for i in 0..<cfg.numHiddenLayers {
-            let k = try tensor("prefix.\(i).key", cols: c)
+            let k = try tensor("prefix.\(i).key", rows: n, cols: c)
             pairs.append((k, try tensor("prefix.\(i).value", rows: k.shape[0], cols: c)))
         }
-        encoder.prompts = PromptInputs(softPrompt: nil, prefixes: pairs)
+        apply = { encoder.prompts = PromptInputs(softPrompt: nil, prefixes: pairs) }
     case "lora":
-        guard let r = obj["r"] as? Int, let alpha = (obj["lora_alpha"] as? NSNumber)?.floatValue else {
-            throw TrainingError.file(cfgPath, "fields 'r' and 'lora_alpha' are required for a LoRA adapter")
+        guard let r = try intField("r"), r >= 1, let alpha = (obj["lora_alpha"] as? NSNumber)?.floatValue else {
+            throw TrainingError.file(cfgPath, "fields 'r' (an integer >= 1) and 'lora_alpha' are required for a LoRA adapter")
         }
         var rng = SeededRNG(seed: 0)
-        for (i, layer) in encoder.model.encoder.layer.enumerated() {
-            let sa = layer.attention.selfAttention
+        var loras: [(query: LoRA, value: LoRA)] = []
+        for i in 0..<cfg.numHiddenLayers {
+            var pair: [LoRA] = []
             for which in ["query", "value"] {
                 let lora = LoRA(nIn: c, nOut: c, rank: r, alpha: alpha, rng: &rng)
                 let base = "encoder.layer.\(i).attention.self.\(which)_lora."
                 lora.lora_A.assign(try tensor(base + "lora_A", rows: r, cols: c))
                 lora.lora_B.assign(try tensor(base + "lora_B", rows: c, cols: r))
                 lora.freeze()
-                if which == "query" { sa.query_lora = lora } else { sa.value_lora = lora }
+                pair.append(lora)
+            }
+            loras.append((pair[0], pair[1]))
+        }
+        apply = {
+            for (layer, l) in zip(encoder.model.encoder.layer, loras) {
+                layer.attention.selfAttention.query_lora = l.query
+                layer.attention.selfAttention.value_lora = l.value
             }
         }
     default:
         throw TrainingError.file(cfgPath, "unknown adapter method '\(method)' (expected prompt, prefix or lora)")
     }
+    let unused = file.names.filter { !used.contains($0) }.sorted()
+    guard unused.isEmpty else {
+        throw TrainingError.file(file.path, "\(unused.count) tensor(s) not used by a \(method) adapter for a \(cfg.numHiddenLayers)-layer model: "
+                                 + unused.prefix(5).joined(separator: ", ") + (unused.count > 5 ? ", ..." : ""))
+    }
+    apply()
 }

@@ -274,6 +274,61 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         }
     }
 
+    /// A damaged adapter folder is refused with the file and the field or tensor named, and leaves the encoder
+    /// as it was: a config that names another model or size than the tensors hold, a tensor the method does not
+    /// use, a missing tensor (LoRA: the last layer's, after the first layers' loaded).
+    @Test func badAdapterIsRefusedAndChangesNothing() throws {
+        let enc = try SentenceEncoder(path: model)
+        let texts = ["toy story ; heat", "fargo (1996) crime drama"]
+        let plain = enc.encode(texts)
+        func adapter(_ method: TuningMethod) throws -> String {
+            let e = try SentenceEncoder(path: model)
+            var rng = SeededRNG(seed: 4)
+            let dir = Tiny.tempDir("adapter")
+            try saveAdapter(try TunedEncoder(method, encoder: e, rng: &rng), to: dir)
+            return dir
+        }
+        func editConfig(_ dir: String, _ edit: (inout [String: Any]) -> Void) throws {
+            let url = URL(fileURLWithPath: dir + "/adapter_config.json")
+            var obj = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            edit(&obj)
+            try JSONSerialization.data(withJSONObject: obj).write(to: url)
+        }
+        func editTensors(_ dir: String, drop: String? = nil, add: String? = nil) throws {
+            let f = try SafeTensorsFile(path: dir + "/adapter.safetensors")
+            var w = SafeTensorsWriter()
+            for n in f.names where n != drop { try w.add(n, shape: f.requireInfo(n).shape, floats: f.floats(n)) }
+            if let add { try w.add(add, shape: [2, 32], floats: [Float](repeating: 0.5, count: 64)) }
+            try w.write(to: dir + "/adapter.safetensors")
+        }
+        func refused(_ dir: String, mentions: [String]) {
+            do {
+                try loadAdapter(dir, into: enc)
+                Issue.record("\(dir) loaded")
+            } catch {
+                let text = "\(error)"
+                for m in mentions { #expect(text.contains(m), "error '\(text)' does not mention '\(m)'") }
+            }
+            #expect(enc.encode(texts).values == plain.values, "a refused adapter changed the encoder")
+        }
+        let prompt = try adapter(.prompt(length: 3, initText: nil))
+        try editConfig(prompt) { $0["num_virtual_tokens"] = 5 }
+        refused(prompt, mentions: ["soft_prompt", "[5, 32]", "adapter.safetensors"])
+        let wide = try adapter(.prompt(length: 3, initText: nil))
+        try editConfig(wide) { $0["hidden_size"] = 384 }
+        refused(wide, mentions: ["hidden_size", "adapter_config.json"])
+        let layers = try adapter(.prefix(length: 2, fromVocabulary: false))
+        try editTensors(layers, add: "prefix.2.key")
+        refused(layers, mentions: ["prefix.2.key", "not used"])
+        let lora = try adapter(.lora(rank: 2, alpha: 4))
+        try editTensors(lora, drop: "encoder.layer.1.attention.self.value_lora.lora_B")
+        refused(lora, mentions: ["encoder.layer.1.attention.self.value_lora.lora_B", "missing"])
+        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query_lora == nil })
+        // The untouched adapters still load.
+        try loadAdapter(try adapter(.lora(rank: 2, alpha: 4)), into: enc)
+        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query_lora != nil })
+    }
+
     @Test func savedFolderKeepsTheBasePooler() throws {
         // A base whose file carries a pooler under the `bert.` prefix (as BertForPreTraining checkpoints name it).
         let base = try Tiny.model()
