@@ -29,8 +29,19 @@ struct Evaluate: ParsableCommand {
             help: "Tuned representations to add as rows: model folders, adapter folders (prompt/prefix/LoRA) or head folders.")
     var compare: [String] = []
 
+    func validate() throws {
+        for path in compare {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--compare: \(path) is not a folder")
+            }
+        }
+    }
+
     func run() throws {
         let t0 = Date()
+        // Every --compare source loads (and fits the base model) before the first encoder pass, not after it.
+        for path in compare { try TunedSource(path: path).check(base: modelOptions.model, maxLength: modelOptions.maxLength) }
         let corpus = try corpusOptions.load()
         let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)

@@ -45,6 +45,11 @@ enum TunedSource {
         case .head: return nil
         }
     }
+
+    /// Loads the source once and drops it: throws what `encoder` / `loadHead` would, before any work is done.
+    func check(base: String, maxLength: Int?) throws {
+        if case let .head(dir) = self { _ = try loadHead(dir) } else { _ = try encoder(base: base, maxLength: maxLength) }
+    }
 }
 
 /// Rows of a head (adaptor / sequential tower) over the frozen item embeddings of `towers`.
