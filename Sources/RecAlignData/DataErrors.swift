@@ -31,7 +31,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badLines(first, count):
             let shown = first.map { "  \($0)" }.joined(separator: "\n")
             let more = count > first.count ? "\n  ... and \(count - first.count) more" : ""
-            return "\(count) malformed line\(count == 1 ? "" : "s") (pass skipBadLines to skip them):\n\(shown)\(more)"
+            return "\(count) malformed line\(count == 1 ? "" : "s") (skip them with --skip-bad-lines; `skipBadLines` in LoadOptions):\n\(shown)\(more)"
         case let .invalid(reason): return reason
         }
     }

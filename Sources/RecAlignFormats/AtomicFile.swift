@@ -17,14 +17,14 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            throw AtomicFileError.writeFailed(path: path, reason: "cannot create folder \(dir.path): \(error)")
+            throw AtomicFileError.writeFailed(path: path, reason: "cannot create folder \(dir.path): \(AtomicFile.reason(error))")
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         do {
             try data.write(to: tmp)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
-            throw AtomicFileError.writeFailed(path: path, reason: "\(error)")
+            throw AtomicFileError.writeFailed(path: path, reason: AtomicFile.reason(error))
         }
         if rename(tmp.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
@@ -32,6 +32,9 @@ public enum AtomicFile {
             throw AtomicFileError.writeFailed(path: path, reason: reason)
         }
     }
+
+    /// A Foundation error as one sentence (its localized description, without NSError's domain / user-info dump).
+    static func reason(_ error: Error) -> String { (error as NSError).localizedDescription }
 
     /// Writes UTF-8 text atomically.
     public static func write(_ text: String, to path: String) throws {
