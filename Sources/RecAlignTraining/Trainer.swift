@@ -156,10 +156,7 @@ public final class Trainer {
                                   badValidations: 0, method: tuned.method.name)
         var hard: [Int32]? = nil
         if let resume {
-            let (s, h) = try TrainingState.load(from: resume, optimizer: optimizer)
-            guard s.method == tuned.method.name else {
-                throw TrainingError.invalid("\(resume): the state is of method '\(s.method)', this run is '\(tuned.method.name)'")
-            }
+            let (s, h) = try TrainingState.load(from: resume, optimizer: optimizer, method: tuned.method.name)
             state = s; hard = h
             rng = SeededRNG(words: s.rngWords)
             log.load(upTo: s.step)

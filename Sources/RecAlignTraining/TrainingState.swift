@@ -44,8 +44,9 @@ public struct TrainingState: Equatable {
     }
 
     /// Reads `dir`, copies the trainable weights into `optimizer`'s parameters and restores its moments.
-    /// Returns the state and the saved hard negatives (if any).
-    public static func load(from dir: String, optimizer: AdamW) throws -> (TrainingState, [Int32]?) {
+    /// Returns the state and the saved hard negatives (if any). Throws, before any weight is touched, when the
+    /// state is of another method than `method` or lacks a tensor of the right size.
+    public static func load(from dir: String, optimizer: AdamW, method: String) throws -> (TrainingState, [Int32]?) {
         let jsonPath = (dir as NSString).appendingPathComponent(jsonFile)
         guard let data = FileManager.default.contents(atPath: jsonPath),
               let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -69,17 +70,22 @@ public struct TrainingState: Equatable {
         let state = TrainingState(step: try int("step"), epoch: try int("epoch"), batchInEpoch: try int("batch_in_epoch"),
                                   rngWords: words, best: best, bestStep: try int("best_step"),
                                   badValidations: try int("bad_validations"), method: (obj["method"] as? String) ?? "")
+        guard state.method == method else {
+            throw TrainingError.file(jsonPath, "the state is of method '\(state.method)', this run is '\(method)'")
+        }
         let file = try SafeTensorsFile(path: (dir as NSString).appendingPathComponent(weightsFile))
-        var ms: [[Float]] = [], vs: [[Float]] = []
         for p in optimizer.params {
             for prefix in ["param.", "m.", "v."] {
                 guard let info = file.info(prefix + p.name), info.shape.reduce(1, *) == p.tensor.count else {
                     throw TrainingError.file(file.path, "tensor '\(prefix + p.name)' is missing or has the wrong size for \(p.tensor.shape)")
                 }
             }
-            try file.copyFloats("param." + p.name, into: p.tensor.buffer)
+        }
+        var ms: [[Float]] = [], vs: [[Float]] = []
+        for p in optimizer.params {
             ms.append(try file.floats("m." + p.name)); vs.append(try file.floats("v." + p.name))
         }
+        for p in optimizer.params { try file.copyFloats("param." + p.name, into: p.tensor.buffer) }
         optimizer.load(step: try int("adam_step"), m: ms, v: vs)
         let hard = file.contains("hard_negatives") ? try file.int64s("hard_negatives").map { Int32($0) } : nil
         return (state, hard)

@@ -227,6 +227,22 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(rest.best?.recall10 == full.best?.recall10 && rest.bestStep == full.bestStep)
     }
 
+    /// A state folder of another method, or one whose tensors do not fit, is refused by name before any weight
+    /// of the new run is touched.
+    @Test func resumeRefusesAStateThatDoesNotFit() throws {
+        let (first, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
+        _ = try first.run()
+        func weights(_ t: Trainer) -> [[Float]] { t.tuned.trainable.map { $0.tensor.array } }
+        let (lora, _) = try makeTrainer(model, .lora(rank: 2, alpha: 4))
+        let before = weights(lora)
+        #expect { _ = try lora.run(resume: first.stateDir) } throws: { "\($0)".contains("state is of method 'prompt', this run is 'lora'") }
+        #expect(weights(lora) == before)
+        let (longer, _) = try makeTrainer(model, .prompt(length: 5, initText: nil))
+        let start = weights(longer)
+        #expect { _ = try longer.run(resume: first.stateDir) } throws: { "\($0)".contains("'param.soft_prompt' is missing or has the wrong size") }
+        #expect(weights(longer) == start)
+    }
+
     @Test func nonFiniteLossStopsAndKeepsLastGoodCheckpoint() throws {
         let (trainer, corpus) = try makeTrainer(model, .full, lr: 1e-3, validate: true) { $0.evalEvery = 2 }
         trainer.lossObserver = { step, v in step == 3 ? .nan : v }
