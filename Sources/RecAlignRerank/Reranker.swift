@@ -60,6 +60,19 @@ public struct RerankRun: Sendable {
     public var requestsPerSecond: Double { seconds > 0 ? Double(outcomes.count) / seconds : 0 }
 }
 
+/// Why a reranking run stopped before it began.
+public enum RerankerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The first user's request failed at the transport level; nothing more was sent.
+    case unreachable(user: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(user, reason):
+            return "the LLM server did not answer the first user's request (user \(user)): \(reason); stopped before the other users"
+        }
+    }
+}
+
 /// Runs the reranker over records. Never throws for a bad answer or a dead server: such users keep the
 /// retriever's order and are counted.
 public struct Reranker: Sendable {
@@ -101,6 +114,24 @@ public struct Reranker: Sendable {
                                  status: .transportFailure, recognized: 0, answer: nil, error: "\(error)",
                                  seconds: Date().timeIntervalSince(start), attempts: attempts)
         }
+    }
+
+    /// `run`, with the first user sent alone first as the server check: when its request fails at the transport
+    /// level (the server cannot be reached, or answers only errors after the retries), nothing more is sent and
+    /// `RerankerError.unreachable` is thrown with that failure; otherwise the rest follow as in `run`. (A run
+    /// in which only some requests fail keeps their users in retriever order and counts them.)
+    public func runCheckingServer(_ records: [CandidateRecord], progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> RerankRun {
+        guard let head = records.first else { return await run(records, progress: progress) }
+        let start = Date()
+        let first = await rerank(head)
+        if first.status == .transportFailure {
+            throw RerankerError.unreachable(user: head.userId, reason: first.error ?? "no answer")
+        }
+        progress?(1, records.count)
+        let rest = await run(Array(records.dropFirst())) { done, n in progress?(done + 1, n + 1) }
+        var counts = rest.counts
+        counts.add(first.status)
+        return RerankRun(outcomes: [first] + rest.outcomes, counts: counts, seconds: Date().timeIntervalSince(start))
     }
 
     /// Reranks all records with at most `concurrency` requests in flight; `progress` is called after each

@@ -19,7 +19,8 @@ struct Rerank: ParsableCommand {
         `rerank` object per line), prints retriever order vs reranked order (Recall@10, NDCG@10, MRR@10) \
         with the parse-failure and fallback counts, and writes that table to <out>.report.txt and a JSON \
         summary to <out>.summary.json. Users whose answer is unusable or whose request failed keep the \
-        retriever's order and are counted.
+        retriever's order and are counted. The first user is sent alone first: if that request cannot reach \
+        the server (after --retries), the command stops with the error and writes nothing.
 
         Template files (--template): sections start with a line `[system]`, `[user]` or `[demo]`; a file \
         without them is the user message. Placeholders: {user_id} {profile} {history} {history_list} \
@@ -103,11 +104,15 @@ struct Rerank: ParsableCommand {
         let client = ChatClient(config: config, maxConnections: concurrency)
         let reranker = Reranker(builder: builder, client: client, concurrency: concurrency)
         let total = records.count
-        let run = blocking {
-            await reranker.run(records) { done, n in
-                if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
-            }
+        // The first user goes alone: a server that cannot be reached stops the command before anything is written.
+        let result = blocking { () -> Result<RerankRun, Error> in
+            do {
+                return .success(try await reranker.runCheckingServer(records) { done, n in
+                    if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
+                })
+            } catch { return .failure(error) }
         }
+        let run = try result.get()
         let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
         let summary = RerankSummary(

@@ -9,11 +9,12 @@ final class ScriptedModel: ChatCompleting, @unchecked Sendable {
     let lock = NSLock()
     var inFlight = 0
     var maxInFlight = 0
+    var calls = 0
     let answers: [String: String?]  // user id -> answer (nil: throw a transport error)
     let delay: Double
     init(answers: [String: String?], delay: Double = 0) { self.answers = answers; self.delay = delay }
 
-    func enter() { lock.lock(); inFlight += 1; maxInFlight = max(maxInFlight, inFlight); lock.unlock() }
+    func enter() { lock.lock(); inFlight += 1; calls += 1; maxInFlight = max(maxInFlight, inFlight); lock.unlock() }
     func leave() { lock.lock(); inFlight -= 1; lock.unlock() }
 
     func complete(messages: [ChatMessage], candidateIds: [String], count: Int) async throws -> ChatAnswer {
@@ -97,6 +98,29 @@ final class ScriptedModel: ChatCompleting, @unchecked Sendable {
         #expect(targetRank(of: none, order: ["a"]) == nil)
     }
 
+    /// The server check: a first user whose request fails at the transport level stops the run after that one
+    /// request; when it answers, the run equals `run` (a later failure is counted, not thrown).
+    @Test func unreachableServerStopsAfterTheFirstUser() async throws {
+        let recs = try Fixture.records()
+        let builder = PromptBuilder(options: PromptOptions(), template: Self.template)
+        let dead = ScriptedModel(answers: [:])
+        await #expect(throws: RerankerError.unreachable(user: recs[0].userId, reason: "connection failed: scripted failure (3 attempt(s))")) {
+            _ = try await Reranker(builder: builder, client: dead, concurrency: 3).runCheckingServer(recs)
+        }
+        #expect(dead.calls == 1)
+
+        var answers = Dictionary(uniqueKeysWithValues: recs.map { ($0.userId, Optional("[]")) })
+        answers[recs[2].userId] = .some(nil)  // a later transport failure
+        let live = ScriptedModel(answers: answers)
+        let seen = ProgressLog()
+        let checked = try await Reranker(builder: builder, client: live, concurrency: 3).runCheckingServer(recs) { d, n in seen.add(d, n) }
+        let plain = await Reranker(builder: builder, client: ScriptedModel(answers: answers), concurrency: 3).run(recs)
+        #expect(checked.outcomes.map(\.userId) == recs.map(\.userId))
+        #expect(checked.outcomes.map(\.status) == plain.outcomes.map(\.status) && checked.counts == plain.counts)
+        #expect(checked.counts.transportFailures == 1 && live.calls == recs.count)
+        #expect(seen.last == [recs.count, recs.count] && seen.count == recs.count)
+    }
+
     @Test func concurrencyLimitIsRespected() async throws {
         let recs = try Fixture.records()
         let model = ScriptedModel(answers: Dictionary(uniqueKeysWithValues: recs.map { ($0.userId, "[]") }), delay: 0.15)
@@ -106,4 +130,13 @@ final class ScriptedModel: ChatCompleting, @unchecked Sendable {
         #expect(run.counts.parseFailures == 6)
         #expect(run.requestsPerSecond > 0)
     }
+}
+
+/// Progress callbacks seen, from any task.
+final class ProgressLog: @unchecked Sendable {
+    let lock = NSLock()
+    var calls: [[Int]] = []
+    func add(_ done: Int, _ total: Int) { lock.lock(); calls.append([done, total]); lock.unlock() }
+    var last: [Int]? { lock.lock(); defer { lock.unlock() }; return calls.max { $0[0] < $1[0] } }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return calls.count }
 }
