@@ -73,8 +73,8 @@ public enum RerankerError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-/// Runs the reranker over records. Never throws for a bad answer or a dead server: such users keep the
-/// retriever's order and are counted.
+/// Runs the reranker over records. `run` never throws for a bad answer or a failed request: such users keep
+/// the retriever's order and are counted; `runCheckingServer` first makes sure the server answers at all.
 public struct Reranker: Sendable {
     public let builder: PromptBuilder
     public let client: ChatCompleting
