@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ml100k import cold_rows, fisher_yates  # noqa: E402
-from ref_frozen_eval import build_user_text, load_corpus, rank_metrics, split_loo, summarize  # noqa: E402
+from ref_frozen_eval import eval_users, load_corpus, rank_metrics, split_loo, summarize, token_counter  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRID = [1e-2, 1e-3, 3e-4, 1e-4, 3e-5]
@@ -81,8 +81,7 @@ def main():
     x = model.encode([texts[i] for i in item_ids], batch_size=64, normalize_embeddings=True,
                      convert_to_numpy=True).astype(np.float64)
 
-    def n_tokens(text):
-        return len(model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+    n_tokens = token_counter(model.tokenizer)
 
     out = {"grid": GRID, "folds": FOLDS, "weight": WEIGHT, "settings": {}}
     for setting in ("warm", "cold"):
@@ -106,20 +105,8 @@ def main():
         best = GRID[int(np.argmax(cv))]
         prior = x @ fit(xk, ck, best)
 
-        targets, excluded, utexts = [], [], []
-        for u in user_ids:
-            train, valid, test = split[u]
-            if setting == "cold" and row_of[test[0]] not in cold:
-                continue
-            hist = [i for i, _ in train]
-            if setting == "cold":
-                hist = [i for i in hist if row_of[i] not in cold]
-                hist = hist + ([valid[0]] if row_of[valid[0]] not in cold else [])
-            else:
-                hist = hist + [valid[0]]
-            excluded.append({row_of[i] for i, _ in train} | {row_of[valid[0]]})
-            targets.append(row_of[test[0]])
-            utexts.append(build_user_text(hist, texts, n_tokens, 128)[1])
+        _, utexts, targets, excluded = eval_users(split, user_ids, row_of, texts, n_tokens, 128, "test",
+                                                  cold if setting == "cold" else None)
         users = model.encode(utexts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True).astype(np.float64)
         scores = (users @ x.T + WEIGHT * prior[None, :]).astype(np.float32)
         test = summarize(rank_metrics(scores, targets, excluded))

@@ -115,21 +115,35 @@ def build_user_text(history, texts, n_tokens, max_len):
         items = items[1:]
 
 
-def eval_users(split, user_ids, row_of, texts, n_tokens, max_len, which):
+def token_counter(tok):
+    """Token count of a text with [CLS] / [SEP] and no truncation (the user-text rule's measure), for tokenizer `tok`."""
+    def n_tokens(text):
+        return len(tok(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+    return n_tokens
+
+
+def eval_users(split, user_ids, row_of, texts, n_tokens, max_len, which, cold=None):
     """The valid or test users of section 4: per user the kept history items, the user text, the target row and
-    the excluded rows (valid: train history -> valid item; test: train + valid -> test item). Returns four lists."""
+    the excluded rows (valid: train history -> valid item; test: train + valid -> test item). With `cold` (the
+    cold item rows, section 3) only users whose target is cold, with the cold items left out of their histories.
+    Returns four lists."""
     kept, utexts, targets, excluded = [], [], [], []
     for u in user_ids:
         train, valid, test = split[u]
+        target = (test if which == "test" else valid)[0]
+        if cold is not None and row_of[target] not in cold:
+            continue
         hist = [i for i, _ in train]
         ex = {row_of[i] for i in hist}
         if which == "test":
             hist = hist + [valid[0]]
             ex.add(row_of[valid[0]])
+        if cold is not None:
+            hist = [i for i in hist if row_of[i] not in cold]
         k, text = build_user_text(hist, texts, n_tokens, max_len)
         kept.append(k)
         utexts.append(text)
-        targets.append(row_of[(test if which == "test" else valid)[0]])
+        targets.append(row_of[target])
         excluded.append(ex)
     return kept, utexts, targets, excluded
 
@@ -184,8 +198,7 @@ def main():
     model.max_seq_length = args.max_len
     tok = model.tokenizer
 
-    def n_tokens(text):
-        return len(tok(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+    n_tokens = token_counter(tok)
 
     item_texts = [texts[i] for i in item_ids]
     item_emb = model.encode(item_texts, batch_size=args.batch_size, normalize_embeddings=True,

@@ -31,7 +31,7 @@ import random
 import sys
 import time
 
-from ref_frozen_eval import build_user_text, eval_users, load_corpus, rank_metrics, split_loo, summarize
+from ref_frozen_eval import build_user_text, eval_users, load_corpus, rank_metrics, split_loo, summarize, token_counter
 from soft_prompt import embed_with_prompt
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -116,8 +116,7 @@ def main():
     word_emb = model.get_input_embeddings()
     P = args.prompt_length
 
-    def n_tokens(text):
-        return len(tok(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+    n_tokens = token_counter(tok)
 
     # Pairs (section 6): (user, t) over the warm train sequences, a uniform subsample, texts built lazily.
     index = [(u, t) for u in user_ids for t in range(1, len(split[u][0]))]

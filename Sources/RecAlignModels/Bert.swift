@@ -232,12 +232,13 @@ public final class BertModel: Module {
     /// layer: Q, K and V stacked, and every projection packed for OpenBLAS's kernel (`PackedWeight`; skipped
     /// when the kernels are unavailable). The weights must not change inside `body` (it is one `encode`
     /// call); a nested call reuses the outer preparation.
-    /// - Parameter unstackedQKV: also pack Q, K and V one by one, for inputs that take the unstacked attention
-    ///   path (a soft prompt's last layer, prefixes); LoRA layers always do. Plain texts need only the stacked pack.
-    public func withInferenceWeights<R>(unstackedQKV: Bool = true, _ body: () throws -> R) rethrows -> R {
+    /// Q, K and V are also packed one by one when something takes the unstacked attention path: `prompts` (a
+    /// soft prompt's last layer, prefixes) or LoRA layers. Plain texts need only the stacked pack.
+    public func withInferenceWeights<R>(prompts: PromptInputs = PromptInputs(), _ body: () throws -> R) rethrows -> R {
         let attention = encoder.layer.map(\.attention.selfAttention)
         if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
-        let separate = unstackedQKV || attention.contains { $0.query_lora != nil || $0.value_lora != nil }
+        let separate = prompts.softPrompt != nil || prompts.prefixes != nil
+            || attention.contains { $0.query_lora != nil || $0.value_lora != nil }
         let qkv = Set(attention.flatMap { [$0.query, $0.key, $0.value].map(ObjectIdentifier.init) })
         let all = projections.filter { separate || !qkv.contains(ObjectIdentifier($0)) }
         let saved = all.map(\.packed.forward)

@@ -127,7 +127,7 @@ public final class SentenceEncoder: @unchecked Sendable {
         model.train(false)
         defer { model.train(wasTraining) }
         var done = 0
-        model.withInferenceWeights(unstackedQKV: prompts.softPrompt != nil || prompts.prefixes != nil) {
+        model.withInferenceWeights(prompts: prompts) {
             for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
                 let idx = Array(order[start..<min(order.count, start + batchSize)])
                 let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)

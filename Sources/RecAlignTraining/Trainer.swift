@@ -191,7 +191,7 @@ public final class Trainer {
             tuned.train(false)
             let m = try validate(tuned.encoder)
             log.append(.valid(step: state.step, metrics: m))
-            if let best = state.best, !(m.recall10 > best.recall10 || (m.recall10 == best.recall10 && m.ndcg10 > best.ndcg10)) {
+            if !m.isBetter(than: state.best) {
                 state.badValidations += 1
             } else {
                 state.best = m; state.bestStep = state.step; state.badValidations = 0

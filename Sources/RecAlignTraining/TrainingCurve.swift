@@ -1,6 +1,7 @@
 // TrainingCurve: an SVG of training loss and validation Recall@10 / NDCG@10 against the step, built as plain text.
 import Foundation
 import RecAlignFormats
+import RecAlignRetrieval
 
 /// Renders the training curve of a log: top panel the training loss (raw, faint, and a moving average),
 /// bottom panel validation Recall@10 and NDCG@10 (`validationLabel` on its axis) with the best validation
@@ -59,10 +60,13 @@ public enum TrainingCurve {
         let hi = max(0.01, ((rec + ndcg).map(\.1).max() ?? 0.01) * 1.15)
         panel(y0: y1, yLabel: validationLabel, lo: 0, hi: hi,
               series: [("Recall@10", "#d62728", rec, false), ("NDCG@10", "#2ca02c", ndcg, false)])
-        if let best = valids.max(by: { ($0.1, $0.2, -$0.0) < ($1.1, $1.2, -$1.0) }) {
-            let x = left + plotW * best.0 / maxStep
+        // The trainer's rule (`isBetter`), over the log in step order: ties keep the earliest.
+        var best: (step: Int, metrics: MetricSummary)? = nil
+        for case let .valid(step, m) in rows where m.isBetter(than: best?.metrics) { best = (step, m) }
+        if let best {
+            let x = left + plotW * Double(best.step) / maxStep
             s += "<line x1=\(q(x)) y1=\(q(y1)) x2=\(q(x)) y2=\(q(y1 + panelH)) stroke=\"#888\" stroke-dasharray=\"4,3\"/>\n"
-            s += "<text x=\(q(x + 4)) y=\(q(y1 + 12)) font-size=\"11\" fill=\"#555\">best \(Int(best.0))</text>\n"
+            s += "<text x=\(q(x + 4)) y=\(q(y1 + 12)) font-size=\"11\" fill=\"#555\">best \(best.step)</text>\n"
         }
         s += "<text x=\"\(left + plotW / 2)\" y=\"\(y1 + panelH + 38)\" text-anchor=\"middle\">optimizer step</text>\n"
         s += "</svg>\n"

@@ -30,7 +30,7 @@ struct BenchEncode: ParsableCommand {
             let tb = syntheticBatch(encoder, length: t, rng: &rng)
             var best = Double.infinity
             // As in an `encode` call: Q/K/V stacked and the weights packed once (ONNX Runtime prepacks at load).
-            encoder.model.withInferenceWeights(unstackedQKV: false) {
+            encoder.model.withInferenceWeights() {
                 _ = timedEmbed(encoder, tb, rng: &rng)
                 for _ in 0..<reps { best = min(best, timedEmbed(encoder, tb, rng: &rng)) }
             }
@@ -92,7 +92,7 @@ struct BenchEncode: ParsableCommand {
     func serveTimedCalls(_ encoder: SentenceEncoder, rng: inout SeededRNG) throws {
         var batches: [Int: TokenBatch] = [:]
         for t in lengthList { batches[t] = syntheticBatch(encoder, length: t, rng: &rng) }
-        try encoder.model.withInferenceWeights(unstackedQKV: false) {
+        try encoder.model.withInferenceWeights() {
             for tb in batches.values { _ = timedEmbed(encoder, tb, rng: &rng) }
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {

@@ -1,4 +1,4 @@
-// CorpusOptions: the corpus option group shared by evaluate, export, retrieve and train.
+// CorpusOptions: the corpus option group shared by evaluate, export, retrieve, train and train-head.
 import ArgumentParser
 import Foundation
 import RecAlignData

@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
         """)
 
     @Option(help: "Base HF / sentence-transformers model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
-    @Option(help: "Corpus folder (RecBole atomic files, MovieLens or JSONL).") var corpus: String
+    @OptionGroup var corpusOptions: CorpusOptions
     @Option(help: "full | top-layers | prompt | prefix | lora.") var method: MethodName
     @Option(help: "top-layers: how many of the last encoder layers train.") var layers: Int = 2
     @Option(help: "prompt / prefix: number of virtual tokens.") var promptLength: Int = 20
@@ -57,7 +57,6 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
-        guard FileManager.default.fileExists(atPath: corpus) else { throw ValidationError("corpus '\(corpus)' does not exist") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
         if pairs < 0 { throw ValidationError("--pairs must be >= 0") }
@@ -105,9 +104,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let t0 = Date()
-        let dataset = try CorpusLoader.load(path: corpus)
-        let split = try Split(dataset: dataset)
-        let itemTexts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
+        let corpus = try corpusOptions.load()
+        let (dataset, split, itemTexts) = (corpus.dataset, corpus.split, corpus.itemTexts)
         let encoder = try SentenceEncoder(path: model, maxLength: maxLength)
         // The soft prompt's virtual tokens come on top of the text; the position table bounds the two together.
         let positions = encoder.model.config.maxPositionEmbeddings

@@ -27,8 +27,7 @@ struct TrainHead: ParsableCommand {
 
     @Option(help: "HF / sentence-transformers model folder (the frozen encoder).")
     var model: String = "checkpoints/all-MiniLM-L6-v2"
-    @Option(help: "Corpus folder (RecBole atomic files, MovieLens, or JSONL).")
-    var corpus: String
+    @OptionGroup var corpusOptions: CorpusOptions
     @Option(help: "Head: linear, moe (adaptors with a mean user tower) or seq (transformer user tower).")
     var head: HeadRecipe = .seq
     @OptionGroup(title: "Head shape") var shape: HeadShapeOptions
@@ -55,7 +54,6 @@ struct TrainHead: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
-        guard FileManager.default.fileExists(atPath: corpus) else { throw ValidationError("corpus '\(corpus)' does not exist") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0") }
@@ -66,9 +64,8 @@ struct TrainHead: ParsableCommand {
 
     func run() throws {
         let t0 = Date()
-        let dataset = try CorpusLoader.load(path: corpus)
-        let split = try Split(dataset: dataset)
-        let texts = ItemTextTemplate.default(for: dataset).itemTexts(dataset)
+        let corpus = try corpusOptions.load()
+        let (dataset, split, texts) = (corpus.dataset, corpus.split, corpus.itemTexts)
         let emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)")
         note("\(dataset.name): \(split.userCount) users, \(split.itemCount) items; item embeddings \(split.itemCount) x \(emb.dim) \(emb.cached ? "from the cache" : "encoded") (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)")
 
