@@ -42,11 +42,13 @@ public func saveModelFolder(_ encoder: SentenceEncoder, to dir: String) throws {
     try SentenceTransformerFolder.copyTokenizerFiles(from: src.transformerPath, to: dir)
 }
 
-/// Writes the adapter of a prompt / prefix / LoRA run: `adapter.safetensors` (the method's tensors by
-/// name) and `adapter_config.json` (method, sizes, base model path).
+/// Writes the adapter of a prompt / prefix / LoRA run into `dir`. Prompt and prefix: `adapter.safetensors` (the
+/// method's tensors by name) and `adapter_config.json` (method, sizes, base model path). LoRA: PEFT's layout
+/// (`PeftLoRA`), which PEFT and sentence-transformers' `load_adapter` read.
 public func saveAdapter(_ tuned: TunedEncoder, to dir: String) throws {
     let params = tuned.adapterParameters
     guard !params.isEmpty else { throw TrainingError.invalid("method \(tuned.method.name) has no adapter (it saves a model folder)") }
+    if case let .lora(r, a) = tuned.method { return try PeftLoRA.save(tuned, rank: r, alpha: a, to: dir) }
     var w = SafeTensorsWriter(metadata: ["format": "pt", "recalign_method": tuned.method.name])
     for (name, t) in params { try w.add(name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer)) }
     try w.write(to: (dir as NSString).appendingPathComponent(AdapterFiles.weights))
@@ -56,7 +58,6 @@ public func saveAdapter(_ tuned: TunedEncoder, to dir: String) throws {
     switch tuned.method {
     case let .prompt(n, _): obj["num_virtual_tokens"] = n; obj["pool_virtual_tokens"] = tuned.encoder.prompts.poolVirtualTokens
     case let .prefix(n, _): obj["num_virtual_tokens"] = n
-    case let .lora(r, a): obj["r"] = r; obj["lora_alpha"] = Double(a); obj["target_modules"] = ["query", "value"]
     default: break
     }
     let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
@@ -68,17 +69,28 @@ public func saveCheckpoint(_ tuned: TunedEncoder, to dir: String) throws {
     if tuned.method.savesWholeModel { try saveModelFolder(tuned.encoder, to: dir) } else { try saveAdapter(tuned, to: dir) }
 }
 
-/// Applies an adapter folder written by `saveAdapter` (prompt, prefix or LoRA) to `encoder`, frozen for
-/// inference. Throws, naming the file and field or tensor, when a file is missing, the config names another
-/// model (hidden_size, num_hidden_layers) or another size than the tensors hold (num_virtual_tokens, r), a
-/// tensor is missing, has the wrong shape, or is not used; the encoder is changed only when all of it fits.
+/// Applies an adapter folder to `encoder`, frozen for inference: one written by `saveAdapter` (prompt, prefix,
+/// LoRA; also the LoRA layout of earlier RecAlign versions) or a PEFT LoRA adapter on query / value. Throws,
+/// naming the file and field or tensor, when a file is missing, the config names another model (hidden_size,
+/// num_hidden_layers) or another size than the tensors hold (num_virtual_tokens, r), a tensor is missing, has
+/// the wrong shape, or is not used; the encoder is changed only when all of it fits.
 public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
     let cfgPath = (path as NSString).appendingPathComponent(AdapterFiles.config)
     guard let data = FileManager.default.contents(atPath: cfgPath),
           let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
         throw TrainingError.file(cfgPath, "cannot read the adapter config (missing or not a JSON object)")
     }
-    guard let method = obj["method"] as? String else { throw TrainingError.file(cfgPath, "field 'method' is missing") }
+    let method: String
+    if let peftType = obj["peft_type"] {
+        guard (peftType as? String) == "LORA" else {
+            throw TrainingError.file(cfgPath, "peft_type \(peftType): RecAlign reads PEFT's LORA adapters only (its soft prompt sits "
+                                     + "after [CLS], PEFT's prompt tuning before it)")
+        }
+        method = "peft-lora"
+    } else {
+        guard let m = obj["method"] as? String else { throw TrainingError.file(cfgPath, "field 'method' (or PEFT's 'peft_type') is missing") }
+        method = m
+    }
     let cfg = encoder.model.config
     let c = cfg.hiddenSize
     /// An optional integer field; when present it must be an integer (and equal `expected` when given).
@@ -94,7 +106,7 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
     }
     _ = try intField("hidden_size", expected: c)
     _ = try intField("num_hidden_layers", expected: cfg.numHiddenLayers)
-    let file = try SafeTensorsFile(path: (path as NSString).appendingPathComponent(AdapterFiles.weights))
+    let file = try SafeTensorsFile(path: (path as NSString).appendingPathComponent(method == "peft-lora" ? PeftLoRA.weights : AdapterFiles.weights))
     var used = Set<String>()
     func tensor(_ name: String, rows: Int? = nil, cols: Int) throws -> Tensor {
         guard let info = file.info(name) else { throw TrainingError.file(file.path, "tensor '\(name)' is missing") }
@@ -126,28 +138,34 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
             pairs.append((k, try tensor("prefix.\(i).value", rows: k.shape[0], cols: c)))
         }
         apply = { encoder.prompts = PromptInputs(softPrompt: nil, prefixes: pairs) }
-    case "lora":
+    case "lora", "peft-lora":
         guard let r = try intField("r"), r >= 1, let alpha = (obj["lora_alpha"] as? NSNumber)?.floatValue else {
             throw TrainingError.file(cfgPath, "fields 'r' (an integer >= 1) and 'lora_alpha' are required for a LoRA adapter")
         }
+        // PEFT names (with or without the PeftModel wrapper's prefix), or RecAlign's earlier `query_lora.lora_A`.
+        let targets = method == "lora" ? PeftLoRA.modules : try PeftLoRA.targets(obj, cfgPath: cfgPath)
+        func name(_ layer: Int, _ module: String, _ AorB: String) -> String {
+            guard method == "peft-lora" else { return "encoder.layer.\(layer).attention.self.\(module)_lora.lora_\(AorB)" }
+            let full = PeftLoRA.tensorName(layer: layer, module: module, AorB), bare = String(full.dropFirst("base_model.model.".count))
+            return file.info(full) == nil && file.info(bare) != nil ? bare : full
+        }
         var rng = SeededRNG(seed: 0)
-        var loras: [(query: LoRA, value: LoRA)] = []
+        var loras: [[String: LoRA]] = []
         for i in 0..<cfg.numHiddenLayers {
-            var pair: [LoRA] = []
-            for which in ["query", "value"] {
+            var layer: [String: LoRA] = [:]
+            for module in targets {
                 let lora = LoRA(nIn: c, nOut: c, rank: r, alpha: alpha, rng: &rng)
-                let base = "encoder.layer.\(i).attention.self.\(which)_lora."
-                lora.lora_A.assign(try tensor(base + "lora_A", rows: r, cols: c))
-                lora.lora_B.assign(try tensor(base + "lora_B", rows: c, cols: r))
+                lora.lora_A.assign(try tensor(name(i, module, "A"), rows: r, cols: c))
+                lora.lora_B.assign(try tensor(name(i, module, "B"), rows: c, cols: r))
                 lora.freeze()
-                pair.append(lora)
+                layer[module] = lora
             }
-            loras.append((pair[0], pair[1]))
+            loras.append(layer)
         }
         apply = {
             for (layer, l) in zip(encoder.model.encoder.layer, loras) {
-                layer.attention.selfAttention.query_lora = l.query
-                layer.attention.selfAttention.value_lora = l.value
+                layer.attention.selfAttention.query_lora = l["query"]
+                layer.attention.selfAttention.value_lora = l["value"]
             }
         }
     default:

@@ -30,7 +30,7 @@ struct Encode: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Adapter folder (prompt / prefix / LoRA) written by `recalign train`, applied to --model.")
+    @Option(help: "Adapter folder applied to --model: prompt / prefix / LoRA written by `recalign train`, or a PEFT LoRA adapter.")
     var adapter: String?
 
     @Option(help: "Text file, one text per line (UTF-8).")

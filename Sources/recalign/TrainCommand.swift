@@ -18,8 +18,8 @@ struct Train: ParsableCommand {
         abstract: "Tune an encoder on a corpus's training pairs with in-batch negatives (MNRL).",
         discussion: """
         Writes into --out: best/ (the best checkpoint by validation Recall@10, NDCG@10 breaking ties: a \
-        sentence-transformers folder for full / top-layers, adapter.safetensors + adapter_config.json for \
-        prompt / prefix / LoRA), state/ (resume with --resume OUT/state), metrics.jsonl and curve.svg.
+        sentence-transformers folder for full / top-layers, a PEFT adapter folder for LoRA, \
+        adapter.safetensors + adapter_config.json for prompt / prefix), state/ (resume with --resume OUT/state), metrics.jsonl and curve.svg.
         """)
 
     @Option(help: "Base HF / sentence-transformers model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"

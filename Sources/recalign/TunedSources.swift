@@ -7,7 +7,7 @@ import RecAlignTraining
 /// What a path given to `--compare` holds.
 enum TunedSource {
     case model(String)      // an HF / sentence-transformers folder (full or top-layer fine-tuning)
-    case adapter(String)    // adapter.safetensors + adapter_config.json (prompt, prefix, LoRA)
+    case adapter(String)    // adapter_config.json + adapter.safetensors (prompt, prefix) or PEFT's adapter_model.safetensors (LoRA)
     case head(String)       // head.safetensors + head_config.json (adaptor, sequential tower)
 
     init(path: String) {

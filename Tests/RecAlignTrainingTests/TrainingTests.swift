@@ -310,12 +310,13 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
             edit(&obj)
             try JSONSerialization.data(withJSONObject: obj).write(to: url)
         }
-        func editTensors(_ dir: String, drop: String? = nil, add: String? = nil) throws {
-            let f = try SafeTensorsFile(path: dir + "/adapter.safetensors")
+        func editTensors(_ dir: String, file: String = "adapter.safetensors", drop: String? = nil, add: String? = nil) throws {
+            let path = dir + "/" + file
+            let f = try SafeTensorsFile(path: path)
             var w = SafeTensorsWriter()
             for n in f.names where n != drop { try w.add(n, shape: f.requireInfo(n).shape, floats: f.floats(n)) }
             if let add { try w.add(add, shape: [2, 32], floats: [Float](repeating: 0.5, count: 64)) }
-            try w.write(to: dir + "/adapter.safetensors")
+            try w.write(to: path)
         }
         func refused(_ dir: String, mentions: [String]) {
             do {
@@ -337,8 +338,15 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         try editTensors(layers, add: "prefix.2.key")
         refused(layers, mentions: ["prefix.2.key", "not used"])
         let lora = try adapter(.lora(rank: 2, alpha: 4))
-        try editTensors(lora, drop: "encoder.layer.1.attention.self.value_lora.lora_B")
-        refused(lora, mentions: ["encoder.layer.1.attention.self.value_lora.lora_B", "missing"])
+        let lastB = PeftLoRA.tensorName(layer: 1, module: "value", "B")
+        try editTensors(lora, file: PeftLoRA.weights, drop: lastB)
+        refused(lora, mentions: [lastB, "missing"])
+        let dora = try adapter(.lora(rank: 2, alpha: 4))
+        try editConfig(dora) { $0["use_dora"] = true }
+        refused(dora, mentions: ["use_dora", "adapter_config.json"])
+        let keys = try adapter(.lora(rank: 2, alpha: 4))
+        try editConfig(keys) { $0["target_modules"] = ["query", "key", "value"] }
+        refused(keys, mentions: ["key", "target_modules"])
         #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query_lora == nil })
         // The untouched adapters still load.
         try loadAdapter(try adapter(.lora(rank: 2, alpha: 4)), into: enc)
