@@ -46,13 +46,14 @@ struct Train: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Resume from a state folder (OUT/state) of an earlier run with the same settings.") var resume: String?
     @Option(help: "Stop (resumably) after this many minutes.") var maxMinutes: Double?
+    @Option(help: "MNRL scale: the loss is cross-entropy over scale x cosine (sentence-transformers' default 20).") var scale: Float = 20
     @Flag(help: "Add the item-to-user term to the loss.") var symmetric = false
     @Flag(help: "Add one hard negative per pair mined by the frozen encoder (ranks --hard-window).") var hardNegatives = false
     @Option(help: "Rank window of hard negatives, lo-hi.") var hardWindow: String = "30-100"
     @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
     @Flag(help: "LoRA: also write the merged model folder to OUT/merged.") var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
-    @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/20, MNRL's 1/scale; see `recalign evaluate --prior`).")
+    @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/--scale, which turns MNRL's logits back into cosine units; see `recalign evaluate --prior`).")
     var prior = false
 
     func validate() throws {
@@ -61,6 +62,7 @@ struct Train: ParsableCommand {
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
         if pairs < 0 { throw ValidationError("--pairs must be >= 0") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if !(scale > 0 && scale.isFinite) { throw ValidationError("--scale must be a positive number") }
         if maxLength < 8 { throw ValidationError("--max-length must be at least 8") }
         if evalEvery < 0 || patience < 0 { throw ValidationError("--eval-every and --patience must be >= 0") }
         if patience > 0 && evalEvery == 0 { throw ValidationError("--patience needs --eval-every N (validations to count)") }
@@ -122,10 +124,10 @@ struct Train: ParsableCommand {
         var cfg = TrainerConfig(outputDir: out)
         cfg.provenance = Provenance(setting: setting.rawValue, corpus: dataset.name, method: tuningMethod.name)
         cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay
-        cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
+        cfg.scale = scale; cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
         cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk
         var validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
-        let priorTarget = prior ? PriorTarget(split: split, setting: setting) : nil
+        let priorTarget = prior ? PriorTarget(split: split, setting: setting, weight: 1 / Double(scale)) : nil
         validation.prior = priorTarget
         if prior { cfg.validationLabel = "validation metric (cosine + text prior)" }
         let trainer = try Trainer(tuned: tuned, pairs: all, builder: builder, config: cfg, rng: rng, validate: validation.closure)
