@@ -11,14 +11,14 @@ script reruns that recipe on this machine with the protocol's pieces (/work/shar
     position ids 0..T+19 over the longer sequence, attention mask extended with ones; the text keeps its own
     128-token budget; mean pooling over the text's tokens (--pool-virtual-tokens: over the virtual ones too);
   * loss MNRL (cross-entropy over 20 x cosine with the batch's targets), AdamW lr 3e-3, weight decay 0,
-    10% linear warm-up then linear decay to 0, gradient-norm clip 1.0, 1 epoch;
+    10% linear warm-up then linear decay to 0 over all steps, gradient-norm clip 1.0, --epochs epochs (1);
   * validation on the warm valid split every --eval-every steps and at the end (step 0 too), the best by
     Recall@10 (NDCG@10 breaks ties, the earliest kept) tested on the warm test split (section 4's ranking).
 Prints one JSON line per validation and the test metrics of the kept prompt; --json FILE writes them.
 
 Usage (dev venv, offline; from the repository root):
   /work/venv/bin/python Scripts/ref_prompt_tune.py [--pairs 4000] [--seed 42] [--pairs-seed 42]
-      [--eval-every 25] [--prompt-init TEXT] [--pool-virtual-tokens] [--threads 2] [--json FILE] [--save DIR]
+      [--eval-every 25] [--epochs 1] [--prompt-init TEXT] [--pool-virtual-tokens] [--threads 2] [--json FILE] [--save DIR]
 --save DIR writes the kept prompt as RecAlign's adapter folder (adapter.safetensors with `soft_prompt` [20, 384],
 adapter_config.json), so that `recalign evaluate --compare DIR` scores the PyTorch-trained prompt.
 """
@@ -93,6 +93,7 @@ def main():
     ap.add_argument("--prompt-length", type=int, default=20)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--eval-every", type=int, default=25)
+    ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--prompt-init", default=None)
     ap.add_argument("--pool-virtual-tokens", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
@@ -159,7 +160,7 @@ def main():
         users = encode(utexts)
         return summarize(rank_metrics(users @ items.T, targets, excluded))
 
-    batches = no_duplicate_batches(pair_items, BATCH, args.seed)
+    batches = [b for e in range(args.epochs) for b in no_duplicate_batches(pair_items, BATCH, args.seed + e)]
     steps = len(batches)
     warm = math.ceil(0.1 * steps)
     opt = torch.optim.AdamW([prompt], lr=args.lr, weight_decay=0.0)
@@ -204,7 +205,7 @@ def main():
         prompt.copy_(best[2])
     test = evaluate("test")
     result = {"best_step": best[1], "test": test, "train_seconds": round(t_train, 1), "steps": steps,
-              "pairs": len(chosen), "seed": args.seed, "pairs_seed": args.pairs_seed,
+              "pairs": len(chosen), "epochs": args.epochs, "seed": args.seed, "pairs_seed": args.pairs_seed,
               "prompt_init": args.prompt_init, "pool_virtual_tokens": args.pool_virtual_tokens,
               "validations": log, "torch": torch.__version__.split("+")[0]}
     print(json.dumps({"best_step": best[1], "test": test, "train_seconds": result["train_seconds"]}), flush=True)
