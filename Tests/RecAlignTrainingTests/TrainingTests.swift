@@ -274,7 +274,9 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         if method.savesWholeModel {
             reloaded = try SentenceEncoder(path: trainer.bestDir)
         } else {
-            #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/adapter.safetensors"))
+            let weights: String
+            if case .lora = method { weights = PeftLoRA.weights } else { weights = "adapter.safetensors" }
+            #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/" + weights))
             reloaded = try SentenceEncoder(path: model)
             try loadAdapter(trainer.bestDir, into: reloaded)
         }
