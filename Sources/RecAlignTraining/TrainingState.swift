@@ -81,11 +81,12 @@ public struct TrainingState: Equatable {
                 }
             }
         }
+        // Every tensor fits: now the weights and moments are taken.
         var ms: [[Float]] = [], vs: [[Float]] = []
         for p in optimizer.params {
+            try file.copyFloats("param." + p.name, into: p.tensor.buffer)
             ms.append(try file.floats("m." + p.name)); vs.append(try file.floats("v." + p.name))
         }
-        for p in optimizer.params { try file.copyFloats("param." + p.name, into: p.tensor.buffer) }
         optimizer.load(step: try int("adam_step"), m: ms, v: vs)
         let hard = file.contains("hard_negatives") ? try file.int64s("hard_negatives").map { Int32($0) } : nil
         return (state, hard)
