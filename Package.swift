@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
         .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignTraining"]),
         .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining"]),
+        // The shipped binary run as a user would (exit codes, one-line errors, nothing half-written).
+        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -17,8 +17,12 @@ public struct LoadOptions: Sendable {
     public var skipBadLines: Bool
     /// Users with fewer interactions (after deduplication) are dropped. Protocol: 5.
     public var minUserInteractions: Int
-    public init(skipBadLines: Bool = false, minUserInteractions: Int = 5) {
-        self.skipBadLines = skipBadLines; self.minUserInteractions = minUserInteractions
+    /// Accept interactions whose item has no row in the item file (the text layer then names such an item by
+    /// its id). Off, each is a bad line of the interactions file (refused, or skipped and counted), since an
+    /// empty item text scores the same as every other.
+    public var itemIdAsText: Bool
+    public init(skipBadLines: Bool = false, minUserInteractions: Int = 5, itemIdAsText: Bool = false) {
+        self.skipBadLines = skipBadLines; self.minUserInteractions = minUserInteractions; self.itemIdAsText = itemIdAsText
     }
 }
 
@@ -60,6 +64,8 @@ public struct Dataset: Equatable, Sendable {
     public var userFieldNames: [String]
     /// Field name -> value for each user row ("" when missing).
     public var userFields: [String: [String]]
+    /// The item file the fields came from (nil: the corpus has none, so items have no text of their own).
+    public var itemSource: String?
     public var report: LoadReport
 
     public var userCount: Int { userIds.count }
@@ -81,8 +87,12 @@ public struct Dataset: Equatable, Sendable {
 
 /// A corpus as read from files, before the protocol's cleaning.
 struct RawCorpus {
-    struct Record { var user: String; var item: String; var timestamp: Double }
+    /// One interaction and its 1-based line in `interactionsPath`.
+    struct Record { var user: String; var item: String; var timestamp: Double; var line = 0 }
     var name: String
+    /// The file the records come from, and the item file read (nil: the corpus has none).
+    var interactionsPath = ""
+    var itemSource: String? = nil
     var records: [Record] = []
     var itemFieldNames: [String] = []
     var itemRecords: [String: [String: String]] = [:]
@@ -95,6 +105,15 @@ struct RawCorpus {
     /// Applies PROTOCOL section 1: refuse or skip bad lines, keep the earliest (user, item) occurrence,
     /// drop users below the minimum, restrict items to those still interacted with, order rows.
     func clean(_ options: LoadOptions) throws -> Dataset {
+        // An interaction whose item has no row in the item file is a bad line (refused, or skipped and counted).
+        var errors = self.errors
+        var noText = Set<Int>()
+        if let itemSource, !options.itemIdAsText {
+            for (i, r) in records.enumerated() where itemRecords[r.item] == nil {
+                errors.add(interactionsPath, r.line, "item '\(r.item)' has no row in \(itemSource) (no text)")
+                noText.insert(i)
+            }
+        }
         try errors.check(skipBadLines: options.skipBadLines)
         var report = LoadReport()
         report.skippedLines = errors.count
@@ -105,7 +124,7 @@ struct RawCorpus {
         struct Key: Hashable { var user: String; var item: String }
         var firstIndex: [Key: Int] = [:]
         firstIndex.reserveCapacity(records.count)
-        for (i, r) in records.enumerated() {
+        for (i, r) in records.enumerated() where !noText.contains(i) {
             let key = Key(user: r.user, item: r.item)
             if let j = firstIndex[key] {
                 if r.timestamp < records[j].timestamp { firstIndex[key] = i }
@@ -114,7 +133,7 @@ struct RawCorpus {
             }
         }
         let kept = firstIndex.values.sorted()
-        report.duplicatesDropped = records.count - kept.count
+        report.duplicatesDropped = records.count - noText.count - kept.count
 
         var perUser: [String: Int] = [:]
         for i in kept { perUser[records[i].user, default: 0] += 1 }
@@ -149,6 +168,6 @@ struct RawCorpus {
         for f in userFieldNames { userFields[f] = userIds.map { userRecords[$0]?[f] ?? "" } }
         return Dataset(name: name, userIds: userIds, itemIds: itemIds, interactions: interactions,
                        itemFieldNames: itemFieldNames, itemFields: itemFields,
-                       userFieldNames: userFieldNames, userFields: userFields, report: report)
+                       userFieldNames: userFieldNames, userFields: userFields, itemSource: itemSource, report: report)
     }
 }

@@ -60,6 +60,7 @@ public enum JSONLLoader {
                             name: String? = nil, options: LoadOptions = LoadOptions()) throws -> Dataset {
         let stem = ((interactions as NSString).lastPathComponent as NSString).deletingPathExtension
         var raw = RawCorpus(name: name ?? stem)
+        raw.interactionsPath = interactions
         let decoder = JSONDecoder()
         for line in try TextLines(path: interactions).lines {
             guard let obj = parseObject(line.text, decoder, interactions, line.number, &raw.errors) else { continue }
@@ -71,10 +72,11 @@ public enum JSONLLoader {
             guard let ts = tv.number else {
                 raw.errors.add(interactions, line.number, "timestamp '\(tv.text)' is not a number"); continue
             }
-            raw.records.append(.init(user: user, item: item, timestamp: ts))
+            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number))
         }
         if let items {
             (raw.itemFieldNames, raw.itemRecords) = try readRecords(items, key: "item_id", decoder, &raw.errors)
+            raw.itemSource = items
         }
         if let users {
             (raw.userFieldNames, raw.userRecords) = try readRecords(users, key: "user_id", decoder, &raw.errors)

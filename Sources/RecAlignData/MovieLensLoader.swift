@@ -31,6 +31,7 @@ public enum MovieLensLoader {
         let dir = folder as NSString
         var raw = RawCorpus(name: (folder as NSString).lastPathComponent)
         let dataPath = dir.appendingPathComponent("u.data")
+        raw.interactionsPath = dataPath
         for line in try TextLines(path: dataPath).lines {
             let f = splitFields(line.text, 0x09)
             guard f.count == 4 else {
@@ -43,12 +44,13 @@ public enum MovieLensLoader {
             guard let ts = parseTimestamp(f[3]) else {
                 raw.errors.add(dataPath, line.number, "timestamp '\(f[3])' is not a number"); continue
             }
-            raw.records.append(.init(user: String(f[0]), item: String(f[1]), timestamp: ts))
+            raw.records.append(.init(user: String(f[0]), item: String(f[1]), timestamp: ts, line: line.number))
         }
 
         let itemPath = dir.appendingPathComponent("u.item")
         if FileManager.default.fileExists(atPath: itemPath) {
             raw.itemFieldNames = ["movie_title", "release_year", "class"]
+            raw.itemSource = itemPath
             let expected = 5 + genres.count
             for line in try TextLines(path: itemPath, encoding: .latin1).lines {
                 let f = splitFields(line.text, 0x7C)

@@ -37,6 +37,7 @@ public enum RecBoleLoader {
         var raw = RawCorpus(name: base)
 
         let interPath = stem + ".inter"
+        raw.interactionsPath = interPath
         let inter = try TextLines(path: interPath)
         guard let header = inter.lines.first else {
             throw DataError.badHeader(path: interPath, reason: "empty file")
@@ -67,11 +68,12 @@ public enum RecBoleLoader {
                 }
                 ts = v
             }
-            raw.records.append(.init(user: user, item: item, timestamp: ts))
+            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number))
         }
 
         if FileManager.default.fileExists(atPath: stem + ".item") {
             (raw.itemFieldNames, raw.itemRecords) = try readFields(path: stem + ".item", key: "item_id", errors: &raw.errors)
+            raw.itemSource = stem + ".item"
         }
         if FileManager.default.fileExists(atPath: stem + ".user") {
             (raw.userFieldNames, raw.userRecords) = try readFields(path: stem + ".user", key: "user_id", errors: &raw.errors)

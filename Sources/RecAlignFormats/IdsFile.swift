@@ -11,18 +11,9 @@ public enum IdsFile {
         try AtomicFile.write(ids.map { $0 + "\n" }.joined(), to: path)
     }
 
-    /// Reads ids written by `write` (a missing final newline is accepted; an empty line is an error).
+    /// Reads ids written by `write` (LF or CRLF; a missing final newline is accepted; an empty line is an error).
     public static func read(_ path: String) throws -> [String] {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw FormatError(.cannotRead, file: path, "cannot read: \(error.localizedDescription)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw FormatError(.malformedFile, file: path, "not UTF-8 text")
-        }
-        if text.isEmpty { return [] }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let lines = TextFile.lines(try TextFile.read(path)).map(String.init)
         for (k, l) in lines.enumerated() where l.isEmpty {
             throw FormatError(.malformedFile, file: path, field: "line \(k + 1)", "empty id")
         }

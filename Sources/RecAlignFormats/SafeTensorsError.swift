@@ -22,6 +22,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case unknownTensor         // name not in the file
         case wrongDType            // requested conversion not possible for this dtype
         case countMismatch         // destination buffer size differs from the element count
+        case nonFinite             // a float tensor holds NaN or an infinity
         case invalidTensor         // writer: bad name, duplicate name, shape / data mismatch
     }
 

@@ -86,19 +86,32 @@ public final class SafeTensorsFile: @unchecked Sendable {
                                       count: i.byteRange.count)
     }
 
-    /// The tensor as Float32 values (C order): F32 copied, F16 / BF16 widened, F64 narrowed.
-    public func floats(_ name: String) throws -> [Float] {
+    /// The tensor as Float32 values (C order): F32 copied, F16 / BF16 widened, F64 narrowed. `finite`: as in
+    /// `copyFloats`.
+    public func floats(_ name: String, finite: Bool = true) throws -> [Float] {
         let i = try requireInfo(name)
         try checkFloat(i, name)
         let n = i.count
         return try [Float](unsafeUninitializedCapacity: n) { buf, initialized in
-            try copyFloats(name, into: buf)
+            try copyFloats(name, into: buf, finite: finite)
             initialized = n
         }
     }
 
-    /// Writes the tensor as Float32 into `dst`, whose count must equal the element count.
-    public func copyFloats(_ name: String, into dst: UnsafeMutableBufferPointer<Float>) throws {
+    /// Writes the tensor as Float32 into `dst`, whose count must equal the element count. With `finite` (the
+    /// default, for every weight, adapter, head and training state) a NaN or infinity is refused: it would
+    /// otherwise surface as silent NaN embeddings or a diverged run. One pass over the copy; the error names
+    /// the tensor and the first bad element.
+    public func copyFloats(_ name: String, into dst: UnsafeMutableBufferPointer<Float>, finite: Bool = true) throws {
+        try copyFloatsUnchecked(name, into: dst)
+        if finite, let k = VectorScan.firstNonFinite(UnsafeBufferPointer(dst)) {
+            let i = try requireInfo(name)
+            let at = i.shape.count >= 2 ? "row \(k / (i.count / i.shape[0])), element \(k)" : "element \(k)"
+            throw SafeTensorsError(.nonFinite, file: path, tensor: name, "holds a non-finite value (\(dst[k])) at \(at)")
+        }
+    }
+
+    private func copyFloatsUnchecked(_ name: String, into dst: UnsafeMutableBufferPointer<Float>) throws {
         let i = try requireInfo(name)
         try checkFloat(i, name)
         let n = i.count

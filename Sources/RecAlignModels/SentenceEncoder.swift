@@ -33,6 +33,12 @@ public final class SentenceEncoder: @unchecked Sendable {
         folder = try SentenceTransformerFolder.load(path)
         tokenizer = try BertTokenizer(folder: URL(fileURLWithPath: folder.transformerPath))
         let config = folder.config
+        // Token ids become rows of the embedding table: checked once here, never per token.
+        guard Int(tokenizer.maxTokenID) < config.vocabSize else {
+            throw FormatError(.badValue, file: tokenizer.source, field: "ids",
+                              "the tokenizer emits token id \(tokenizer.maxTokenID) but the model has \(config.vocabSize) "
+                              + "embedding rows (vocab_size in \(folder.transformerPath)/config.json)")
+        }
         model = Tensor.withoutRandomInit { BertModel(config: config) }   // every weight is loaded next
         guard let weights = folder.weightsPath else {
             throw FormatError(.cannotRead, file: folder.transformerPath, field: "model.safetensors",

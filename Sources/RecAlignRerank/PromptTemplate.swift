@@ -1,5 +1,6 @@
 // PromptTemplate: user-overridable prompt text with `{placeholder}` substitution, read from a sectioned file.
 import Foundation
+import RecAlignFormats
 
 /// Errors of template files and template rendering.
 public enum PromptTemplateError: Error, CustomStringConvertible, Equatable {
@@ -63,8 +64,8 @@ public struct PromptTemplate: Equatable, Sendable {
     public static func parse(_ text: String, source: String) throws -> PromptTemplate {
         var sections: [String: [String]] = [:]
         var current = "user"
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+        for (number, raw) in TextFile.lines(text).enumerated() {
+            let line = String(raw)
             for name in placeholderNames(in: line) where !placeholders.contains(name) {
                 throw PromptTemplateError.unknownPlaceholder(source: source, line: number + 1, name: name)
             }
@@ -90,8 +91,8 @@ public struct PromptTemplate: Equatable, Sendable {
     /// Reads a template file (see the type's documentation for the format).
     public static func read(path: String) throws -> PromptTemplate {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PromptTemplateError.unreadable(path: path, reason: "\(error.localizedDescription)")
+        do { text = try TextFile.read(path) } catch let e as FormatError {
+            throw PromptTemplateError.unreadable(path: path, reason: e.detail)
         }
         return try parse(text, source: path)
     }

@@ -1,5 +1,6 @@
 // RerankInput: loads candidates.jsonl for reranking and rejects records the reranker cannot use, by line.
 import Foundation
+import RecAlignFormats
 import RecAlignRetrieval
 
 /// Problems with the reranker's input file.
@@ -24,9 +25,9 @@ public enum RerankInput {
         let records = try CandidatesFile.read(path: path)
         if records.isEmpty { throw RerankInputError.empty(path: path) }
         // Line numbers of the non-blank lines, as CandidatesFile.read skips blank ones.
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let text = (try? TextFile.read(path)) ?? ""
         var lines: [Int] = []
-        for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for (i, l) in TextFile.lines(text).enumerated()
         where !l.trimmingCharacters(in: .whitespaces).isEmpty { lines.append(i + 1) }
         for (k, r) in records.enumerated() {
             let line = k < lines.count ? lines[k] : k + 1

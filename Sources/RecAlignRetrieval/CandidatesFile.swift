@@ -1,5 +1,6 @@
 // CandidatesFile: the candidates.jsonl schema shared by the retriever (writer) and the reranker (reader).
 import Foundation
+import RecAlignFormats
 
 /// One item as shown to a reranker: id, text, and the retriever's score where there is one.
 public struct CandidateItem: Codable, Equatable, Sendable {
@@ -44,10 +45,10 @@ public enum CandidatesFileError: Error, CustomStringConvertible {
 /// Reads and writes candidates.jsonl (one `CandidateRecord` per line, UTF-8).
 public enum CandidatesFile {
     public static func read(path: String) throws -> [CandidateRecord] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try TextFile.read(path)
         let decoder = JSONDecoder()
         var out: [CandidateRecord] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in TextFile.lines(text).enumerated() {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             do { out.append(try decoder.decode(CandidateRecord.self, from: Data(line.utf8))) } catch {
                 throw CandidatesFileError.malformed(path: path, line: i + 1, reason: "\(error)")

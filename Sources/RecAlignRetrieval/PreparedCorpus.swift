@@ -10,11 +10,26 @@ public struct PreparedCorpus: Sendable {
     public let itemTexts: [String]
 
     /// Loads `path` (RecBole folder, MovieLens folder or JSONL), splits it, builds item texts with
-    /// `template` (default: chosen from the corpus's fields; ml-100k: "{title} ({year}) {genres}").
-    public static func load(path: String, skipBadLines: Bool = false, template: ItemTextTemplate? = nil) throws -> PreparedCorpus {
-        let dataset = try CorpusLoader.load(path: path, options: LoadOptions(skipBadLines: skipBadLines))
+    /// `template` (default: chosen from the corpus's fields; ml-100k: "{title} ({year}) {genres}"). A corpus
+    /// without an item file, or an item whose text comes out empty, is refused (naming the item and the
+    /// fields), unless `itemIdAsText`: then such an item is named by its id.
+    public static func load(path: String, skipBadLines: Bool = false, itemIdAsText: Bool = false,
+                            template: ItemTextTemplate? = nil) throws -> PreparedCorpus {
+        let dataset = try CorpusLoader.load(path: path, options: LoadOptions(skipBadLines: skipBadLines, itemIdAsText: itemIdAsText))
+        if dataset.itemSource == nil && !itemIdAsText {
+            throw DataError.invalid("\(path): the corpus has no item file (<name>.item, u.item or items.jsonl), so every item "
+                + "text would be empty; add one, or pass --item-id-as-text to use each item's id as its text")
+        }
         let split = try Split(dataset: dataset)
-        let texts = (template ?? ItemTextTemplate.default(for: dataset)).itemTexts(dataset)
+        let tmpl = template ?? ItemTextTemplate.default(for: dataset)
+        var texts = tmpl.itemTexts(dataset)
+        for r in texts.indices where texts[r].isEmpty {
+            guard itemIdAsText else {
+                throw DataError.invalid("\(path): item '\(dataset.itemIds[r])' has an empty text (fields "
+                    + tmpl.parts.map(\.field).joined(separator: ", ") + " are empty); fill them, or pass --item-id-as-text")
+            }
+            texts[r] = dataset.itemIds[r]
+        }
         return PreparedCorpus(path: path, dataset: dataset, split: split, itemTexts: texts)
     }
 

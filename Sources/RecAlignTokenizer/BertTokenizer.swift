@@ -20,6 +20,9 @@ public final class BertTokenizer: @unchecked Sendable {
     public let unkID: Int32
     /// The file the vocabulary came from (empty for a hand-built tokenizer).
     public let source: String
+    /// The largest id the tokenizer can emit (vocabulary, added and special tokens, padding): a model's
+    /// embedding table must have more rows than this (`SentenceEncoder` checks it at load).
+    public let maxTokenID: Int32
 
     private let normalizer: BertNormalizer
     private let trie: VocabTrie
@@ -102,6 +105,16 @@ public final class BertTokenizer: @unchecked Sendable {
         var maxID: Int32 = -1
         for (t, id) in spec.vocab { lookup[t] = id; maxID = max(maxID, id) }
         for (t, id) in spec.extraTokens where lookup[t] == nil { lookup[t] = id; maxID = max(maxID, id) }
+        // Ids index a table (here and in the model): bounded by the number of entries, so that a crafted id
+        // cannot make either allocate gigabytes. BERT vocabularies are dense (id = line of vocab.txt).
+        let entries = spec.vocab.count + spec.extraTokens.count + spec.splitTokens.count
+        let emitted = spec.splitTokens.map(\.1) + [spec.clsID, spec.sepID, spec.padID]
+        let limit = 2 * entries + 1024
+        for id in emitted + [maxID] where id < 0 || Int(id) >= limit {
+            throw TokenizerError.malformed(file: spec.source, field: "ids",
+                                           problem: "token id \(id) is outside 0..<\(limit) for a vocabulary of \(entries) entries")
+        }
+        maxTokenID = emitted.reduce(maxID, max)
         var names = [String](repeating: "", count: Int(maxID) + 1)
         for (t, id) in spec.extraTokens { names[Int(id)] = t }
         for (t, id) in spec.vocab { names[Int(id)] = t }

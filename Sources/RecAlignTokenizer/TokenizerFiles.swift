@@ -149,7 +149,12 @@ enum TokenizerFiles {
         }
         var padID: Int32 = lookup["[PAD]"] ?? 0
         if let padding = root["padding"] as? [String: Any] {
-            if let id = padding["pad_id"].flatMap(intValue) { padID = Int32(id) }
+            if let id = padding["pad_id"].flatMap(intValue) {
+                guard id >= 0, id <= Int(Int32.max) else {
+                    throw TokenizerError.malformed(file: file, field: "padding.pad_id", problem: "\(id) is not a non-negative 32-bit id")
+                }
+                padID = Int32(id)
+            }
         }
         return TokenizerSpec(vocab: vocab, extraTokens: extra, normalizer: normalizer, wordPiece: wordPiece,
                              clsID: try idOf(cls, field: "post_processor (cls)"),

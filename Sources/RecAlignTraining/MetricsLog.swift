@@ -46,8 +46,8 @@ public final class MetricsLog {
 
     /// Reads an existing log, keeping rows up to `step` (the resumed state's step).
     public func load(upTo step: Int) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
-        rows = text.split(separator: "\n").compactMap { LogRow(json: String($0)) }.filter { $0.step <= step }
+        guard let text = try? TextFile.read(path) else { return }
+        rows = TextFile.lines(text).compactMap { LogRow(json: String($0)) }.filter { $0.step <= step }
     }
 
     public func append(_ row: LogRow) { rows.append(row) }

@@ -156,7 +156,8 @@ public final class Trainer {
                                   badValidations: 0, method: tuned.method.name)
         var hard: [Int32]? = nil
         if let resume {
-            let (s, h) = try TrainingState.load(from: resume, optimizer: optimizer, method: tuned.method.name)
+            let (s, h) = try TrainingState.load(from: resume, optimizer: optimizer, method: tuned.method.name,
+                                                hardNegatives: (pairs.count, itemIDs.count))
             state = s; hard = h
             rng = SeededRNG(words: s.rngWords)
             log.load(upTo: s.step)

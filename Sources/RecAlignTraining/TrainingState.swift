@@ -45,8 +45,11 @@ public struct TrainingState: Equatable {
 
     /// Reads `dir`, copies the trainable weights into `optimizer`'s parameters and restores its moments.
     /// Returns the state and the saved hard negatives (if any). Throws, before any weight is touched, when the
-    /// state is of another method than `method` or lacks a tensor of the right size.
-    public static func load(from dir: String, optimizer: AdamW, method: String) throws -> (TrainingState, [Int32]?) {
+    /// state is of another method than `method`, lacks a tensor of the right size, or holds a NaN / infinity.
+    /// `hardNegatives`: the run's pair and item counts, which a saved hard-negative list must fit (item rows index
+    /// the item texts).
+    public static func load(from dir: String, optimizer: AdamW, method: String,
+                            hardNegatives: (pairs: Int, items: Int)? = nil) throws -> (TrainingState, [Int32]?) {
         let jsonPath = (dir as NSString).appendingPathComponent(jsonFile)
         guard let data = FileManager.default.contents(atPath: jsonPath),
               let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -81,14 +84,26 @@ public struct TrainingState: Equatable {
                 }
             }
         }
-        // Every tensor fits: now the weights and moments are taken.
-        var ms: [[Float]] = [], vs: [[Float]] = []
+        // Every tensor fits; each is read (and checked finite) before the first weight is overwritten.
+        var ps: [[Float]] = [], ms: [[Float]] = [], vs: [[Float]] = []
         for p in optimizer.params {
-            try file.copyFloats("param." + p.name, into: p.tensor.buffer)
+            ps.append(try file.floats("param." + p.name))
             ms.append(try file.floats("m." + p.name)); vs.append(try file.floats("v." + p.name))
         }
+        for (p, values) in zip(optimizer.params, ps) { _ = p.tensor.buffer.update(fromContentsOf: values) }
         optimizer.load(step: try int("adam_step"), m: ms, v: vs)
-        let hard = file.contains("hard_negatives") ? try file.int64s("hard_negatives").map { Int32($0) } : nil
+        var hard: [Int32]? = nil
+        if file.contains("hard_negatives") {
+            let rows = try file.int64s("hard_negatives")
+            if let pairs = hardNegatives?.pairs, rows.count != pairs {
+                throw TrainingError.file(file.path, "tensor 'hard_negatives' has \(rows.count) rows, this run has \(pairs) pairs")
+            }
+            let items = hardNegatives?.items ?? Int(Int32.max)
+            if let bad = rows.firstIndex(where: { $0 < 0 || $0 >= items }) {
+                throw TrainingError.file(file.path, "tensor 'hard_negatives' row \(bad) is \(rows[bad]), not an item row in 0..<\(items)")
+            }
+            hard = rows.map { Int32($0) }
+        }
         return (state, hard)
     }
 }

@@ -19,6 +19,14 @@ struct BenchEncode: ParsableCommand {
     @Flag(help: "Serve timed calls for Scripts/bench_encode_interleaved.py: after one warm-up per length and a line {\"ready\": true}, each stdin line holding a length runs one batch and prints {\"seconds\": s}.")
     var serve = false
 
+    func validate() throws {
+        try requireCount(batch, atLeast: 1, "--batch")
+        try requireCount(reps, atLeast: 1, "--reps")
+        guard !lengthList.isEmpty, lengthList.count == lengths.split(separator: ",").count, lengthList.allSatisfy({ $0 >= 2 }) else {
+            throw ValidationError("--lengths must be comma-separated integers >= 2, got '\(lengths)'")
+        }
+    }
+
     func run() throws {
         let encoder = try SentenceEncoder(path: model)
         let cfg = encoder.folder.config

@@ -23,6 +23,7 @@ struct BenchTrain: ParsableCommand {
     func validate() throws {
         guard ["full", "prompt"].contains(method) else { throw ValidationError("--method must be full or prompt") }
         if batch < 2 || userLength < 2 || itemLength < 2 || steps < 1 { throw ValidationError("--batch, lengths >= 2 and --steps >= 1") }
+        try requireCount(promptLength, atLeast: 1, "--prompt-length")
     }
 
     func run() throws {

@@ -11,6 +11,9 @@ struct CorpusOptions: ParsableArguments {
     @Flag(help: "Skip malformed corpus lines (their count is printed) instead of refusing the corpus.")
     var skipBadLines = false
 
+    @Flag(help: "Accept items without a text (no item file, or no row in it): the item id becomes the text (otherwise refused).")
+    var itemIdAsText = false
+
     func validate() throws {
         guard FileManager.default.fileExists(atPath: corpus) else {
             throw ValidationError("corpus '\(corpus)' does not exist (run corpora/fetch_ml100k.sh for ml-100k)")
@@ -18,7 +21,7 @@ struct CorpusOptions: ParsableArguments {
     }
 
     func load() throws -> PreparedCorpus {
-        let c = try PreparedCorpus.load(path: corpus, skipBadLines: skipBadLines)
+        let c = try PreparedCorpus.load(path: corpus, skipBadLines: skipBadLines, itemIdAsText: itemIdAsText)
         note("corpus \(corpus): \(c.split.userCount) users, \(c.itemCount) items; \(c.dataset.report)")
         return c
     }

@@ -58,22 +58,7 @@ struct Encode: ParsableCommand {
             let c = try PreparedCorpus.load(path: corpus)
             return (c.split.itemIds, c.itemTexts)
         }
-        let input = input!
-        guard let raw = FileManager.default.contents(atPath: input), let text = String(data: raw, encoding: .utf8) else {
-            throw ValidationError("cannot read '\(input)' as UTF-8 text")
-        }
-        var lines = text.components(separatedBy: "\n")
-        if lines.last == "" { lines.removeLast() }
-        var ids: [String] = [], texts: [String] = []
-        for (i, line) in lines.enumerated() {
-            if tsv {
-                guard let tab = line.firstIndex(of: "\t") else { throw ValidationError("\(input):\(i + 1): expected 'id<TAB>text'") }
-                ids.append(String(line[..<tab])); texts.append(String(line[line.index(after: tab)...]))
-            } else {
-                ids.append(String(i)); texts.append(line)
-            }
-        }
-        return (ids, texts)
+        return try TextsFile.read(input!, tsv: tsv)
     }
 
     func run() throws {
@@ -83,6 +68,7 @@ struct Encode: ParsableCommand {
         if let adapter { try loadAdapter(adapter, into: encoder) }
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")
         let m = encoder.encode(texts, batchSize: modelOptions.batchSize) { done, _ in bar.update(done) }
+        try requireFinite(m.values, dim: m.dim, what: "embeddings") { r in corpus == nil && !tsv ? "line \(r + 1)" : "id \(ids[r])" }
         try writeMatrix(m.values, rows: m.rows, dim: m.dim, format: fmt, to: output)
         try IdsFile.write(ids, to: output + ".ids")
         note("wrote \(m.rows) x \(m.dim) to \(output) (\(fmt.rawValue)) and \(output).ids; \(m.truncated) of \(m.rows) texts were longer than \(encoder.maxLength) tokens and were cut")

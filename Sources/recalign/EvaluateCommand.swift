@@ -30,6 +30,9 @@ struct Evaluate: ParsableCommand {
     var compare: [String] = []
 
     func validate() throws {
+        try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
+        try requireCount(meanOfLast, atLeast: 0, "--mean-of-last")
+        if let d = whiteningDim { try requireCount(d, atLeast: 1, "--whitening-dim") }
         for path in compare {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {

@@ -26,6 +26,8 @@ struct Export: ParsableCommand {
     @Option(help: "A tuned adapter (prompt/prefix/LoRA) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
 
     func validate() throws {
+        try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
+        try requireCount(candidates, atLeast: 0, "--candidates")
         if whiten && prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
     }
 
@@ -49,6 +51,8 @@ struct Export: ParsableCommand {
             let a = try PriorTarget(split: corpus.split, setting: setting).apply(users: userV, items: items, dim: dim)
             items = a.items; userV = a.users; dim = a.dim; priorL2 = a.prior.l2
         }
+        try requireFinite(items, dim: dim, what: "item vectors") { "item \(corpus.split.itemIds[$0])" }
+        try requireFinite(userV, dim: dim, what: "user vectors") { "user \(corpus.split.userIds[Int(users[$0])])" }
         let ext = format.rawValue
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try writeMatrix(items, rows: corpus.itemCount, dim: dim, format: format, to: path("items.\(ext)"))

@@ -2,6 +2,11 @@
 import ArgumentParser
 import Foundation
 
+/// Refuses a count option below `minimum` (a negative count was silently taken as 0 before).
+func requireCount(_ value: Int, atLeast minimum: Int, _ flag: String) throws {
+    if value < minimum { throw ValidationError("\(flag) must be at least \(minimum), got \(value)") }
+}
+
 /// Where the encoder comes from and how texts are cut.
 struct ModelOptions: ParsableArguments {
     @Option(help: "HF / sentence-transformers model folder.")

@@ -66,9 +66,16 @@ struct Rerank: ParsableCommand {
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if retries < 0 || timeout <= 0 { throw ValidationError("--retries must be >= 0 and --timeout > 0") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
+        try requireCount(history, atLeast: 0, "--history")
+        try requireCount(shots, atLeast: 0, "--shots")
+        try requireCount(maxTokens, atLeast: 1, "--max-tokens")
+        if !(temperature >= 0 && temperature.isFinite) { throw ValidationError("--temperature must be >= 0") }
         if !dryRun {
-            guard let s = server, URL(string: s)?.scheme != nil else {
+            guard let s = server else {
                 throw ValidationError("--server URL is required (e.g. http://127.0.0.1:8088) unless --dry-run")
+            }
+            guard let url = URL(string: s), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("--server '\(s)' is not an http:// or https:// URL (write the scheme, e.g. http://\(s))")
             }
             if model == nil { throw ValidationError("--model is required unless --dry-run") }
             if transport == .socket, URL(string: s)?.scheme?.lowercased() != "http" {

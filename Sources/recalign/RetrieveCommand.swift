@@ -11,10 +11,15 @@ struct Retrieve: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var corpusOptions: CorpusOptions
     @Option(help: "User id as in the corpus.") var user: String
-    @Option(help: "How many items to show.") var k: Int = 10
+    @Option(name: [.customShort("k"), .long], help: "How many items to show.") var k: Int = 10
     @Option(help: "warm or cold.") var setting: EvalSetting = .warm
     @Option(help: "valid or test: which visible history to use.") var split: EvalStage = .test
     @Option(help: "Token budget of the user text.") var userMaxLength: Int = 128
+
+    func validate() throws {
+        try requireCount(k, atLeast: 1, "-k")
+        try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
+    }
 
     func run() throws {
         let corpus = try corpusOptions.load()

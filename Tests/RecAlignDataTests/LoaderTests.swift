@@ -153,3 +153,27 @@ import RecAlignData
     #expect(try CorpusLoader.load(path: Fixtures.path("movielens")).itemIds.count == 5)
     #expect(throws: DataError.self) { try CorpusLoader.load(path: Fixtures.path("nowhere")) }
 }
+
+/// An interaction whose item has no row in the item file is a bad line (it used to get an empty text silently,
+/// and --skip-bad-lines neither skipped nor counted it); `itemIdAsText` accepts it.
+@Test func interactionsWithoutAnItemRowAreBadLines() throws {
+    let dir = try Fixtures.tempDir()
+    var inter = "user_id:token\titem_id:token\ttimestamp:float\n"
+    for u in 1...2 { for i in 1...5 { inter += "\(u)\t\(i)\t\(i)\n" } }
+    inter += "2\t9\t7\n"
+    try inter.write(toFile: dir + "/c.inter", atomically: true, encoding: .utf8)
+    try ("item_id:token\ttitle:token_seq\n" + (1...5).map { "\($0)\tt\($0)\n" }.joined())
+        .write(toFile: dir + "/c.item", atomically: true, encoding: .utf8)
+    #expect(throws: DataError.badLines(first: [LineError(path: dir + "/c.inter", line: 12, reason: "item '9' has no row in \(dir)/c.item (no text)")], count: 1)) {
+        try RecBoleLoader.load(folder: dir)
+    }
+    let skipped = try RecBoleLoader.load(folder: dir, options: LoadOptions(skipBadLines: true))
+    #expect(skipped.report.skippedLines == 1)
+    #expect(skipped.report.duplicatesDropped == 0)
+    #expect(skipped.itemIds == ["1", "2", "3", "4", "5"])
+    #expect(skipped.itemSource == dir + "/c.item")
+    let kept = try RecBoleLoader.load(folder: dir, options: LoadOptions(itemIdAsText: true))
+    #expect(kept.itemIds == ["1", "2", "3", "4", "5", "9"])
+    try FileManager.default.removeItem(atPath: dir + "/c.item")
+    #expect(try RecBoleLoader.load(folder: dir, options: LoadOptions(itemIdAsText: true)).itemSource == nil)
+}

@@ -19,7 +19,7 @@ import RecAlignFormats
     @Test func readsPythonWrittenMixedDTypes() throws {
         let f = try SafeTensorsFile(path: Fixtures.path("python_mixed.safetensors"))
         #expect(f.metadata == ["format": "pt", "note": "fixture"])
-        let half = try f.floats("half")
+        let half = try f.floats("half", finite: false)
         #expect(try f.requireInfo("half").dtype == .f16)
         #expect(try f.requireInfo("half").shape == [4, 4])
         let want: [Float] = [1, -2, 0, -0.0, 1.0 / 16777216, 1023.0 / 16777216, 0.00006103515625, 65504,
@@ -29,7 +29,7 @@ import RecAlignFormats
         }
         #expect(try f.int64s("position_ids") == [0, 1, 2, 3, 4])
         #expect(try f.requireInfo("position_ids").shape == [1, 5])
-        #expect(try f.floats("double") == [1.0, Float(-0.1), Float(1e300)])   // 1e300 narrows to +inf
+        #expect(try f.floats("double", finite: false) == [1.0, Float(-0.1), Float(1e300)])   // 1e300 narrows to +inf
         #expect(try f.int64s("i32") == [-7, 7])
         #expect(try f.int64s("u8") == [0, 255])
         #expect(try f.int64s("i8") == [-128, 127])
@@ -40,7 +40,7 @@ import RecAlignFormats
 
     @Test func readsBF16() throws {
         let f = try SafeTensorsFile(path: Fixtures.path("bf16.safetensors"))
-        let v = try f.floats("bf")
+        let v = try f.floats("bf", finite: false)
         let want: [Float] = [1, -2, 0, -0.0, .infinity, -.infinity, .nan, Float(sign: .plus, exponent: -133, significand: 1),
                              0.333984375, 3.140625]
         #expect(v.count == 10)
@@ -52,7 +52,7 @@ import RecAlignFormats
     @Test func copyFloatsChecksCountAndDType() throws {
         let f = try SafeTensorsFile(path: Fixtures.path("python_mixed.safetensors"))
         var buf = [Float](repeating: 0, count: 16)
-        try buf.withUnsafeMutableBufferPointer { try f.copyFloats("half", into: $0) }
+        try buf.withUnsafeMutableBufferPointer { try f.copyFloats("half", into: $0, finite: false) }
         #expect(buf[0] == 1 && buf[1] == -2 && buf[14] == 10)
         var small = [Float](repeating: 0, count: 15)
         let e1 = #expect(throws: SafeTensorsError.self) { try small.withUnsafeMutableBufferPointer { try f.copyFloats("half", into: $0) } }
@@ -64,6 +64,29 @@ import RecAlignFormats
         #expect(e3?.kind == .unknownTensor)
         let e4 = #expect(throws: SafeTensorsError.self) { try f.int64s("half") }
         #expect(e4?.kind == .wrongDType)
+    }
+
+    /// Cause 2 of the untrusted-inputs issue: a NaN or infinity in a weight is refused where it is read, naming
+    /// the tensor and the first bad row (it used to come out as NaN embeddings with exit 0).
+    @Test func nonFiniteWeightsAreRefusedByDefault() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recalign-nan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var values = [Float](repeating: 0.5, count: 12 * 4096)
+        values[7 * 4096 + 3] = .nan
+        var w = SafeTensorsWriter()
+        try w.add("embeddings.word_embeddings.weight", shape: [12, 4096], floats: values)
+        try w.add("ok", shape: [2], floats: [1, -1])
+        try w.write(to: dir + "/m.safetensors")
+        let f = try SafeTensorsFile(path: dir + "/m.safetensors")
+        let e = #expect(throws: SafeTensorsError.self) { try f.floats("embeddings.word_embeddings.weight") }
+        #expect(e?.kind == .nonFinite)
+        #expect(e?.description.contains("tensor 'embeddings.word_embeddings.weight'") == true)
+        #expect(e?.description.contains("row 7") == true)
+        #expect(try f.floats("ok") == [1, -1])
+        #expect(try f.floats("embeddings.word_embeddings.weight", finite: false)[7 * 4096 + 3].isNaN)
+        #expect(VectorScan.firstNonFinite([1, 2, .infinity, .nan]) == 2)
+        #expect(VectorScan.firstNonFinite([Float](repeating: 1, count: 10_000)) == nil)
     }
 
     static let ok4 = #"{"dtype":"F32","shape":[4],"data_offsets":[0,16]}"#

@@ -118,4 +118,28 @@ import RecAlignTokenizer
             return file.hasSuffix("vocab.txt") && field == "unk_token"
         }
     }
+
+    /// Ids index tables: an id far beyond the vocabulary, or a pad id outside 32 bits, is refused naming the file;
+    /// `maxTokenID` covers every id the tokenizer can emit (the model checks its embedding rows against it).
+    @Test func idsOutsideTheVocabularyAreRefused() throws {
+        let folder = try writeTiny()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let json = folder.appendingPathComponent("tokenizer.json")
+        #expect(try BertTokenizer(folder: folder).maxTokenID == 9)
+        try Self.tinyJSON.replacingOccurrences(of: "\"@@ab\": 8", with: "\"@@ab\": 2147483647")
+            .write(to: json, atomically: true, encoding: .utf8)
+        #expect { try BertTokenizer(folder: folder) } throws: { error in
+            guard case TokenizerError.malformed(let file, let field, let problem) = error else { return false }
+            return file == json.path && field == "ids" && problem.contains("2147483647")
+        }
+        try Self.tinyJSON.replacingOccurrences(of: "\"padding\": null", with: "\"padding\": {\"pad_id\": 4294967296}")
+            .write(to: json, atomically: true, encoding: .utf8)
+        #expect { try BertTokenizer(folder: folder) } throws: { error in
+            guard case TokenizerError.malformed(_, let field, _) = error else { return false }
+            return field == "padding.pad_id"
+        }
+        try Self.tinyJSON.replacingOccurrences(of: "\"padding\": null", with: "\"padding\": {\"pad_id\": 40}")
+            .write(to: json, atomically: true, encoding: .utf8)
+        #expect(try BertTokenizer(folder: folder).maxTokenID == 40)
+    }
 }
