@@ -3,8 +3,12 @@
 // Targets are layers; an import only goes down a layer (see README.md, "Layer map").
 import PackageDescription
 
-// Release builds: no overflow/bounds traps in hot loops, whole-module optimisation, and AVX2/FMA code
-// (every x86-64 host since 2013; the project's machines are Cooper Lake) so element-wise loops vectorise.
+// Release builds: whole-module optimisation and AVX2/FMA code (every x86-64 host since 2013; the project's
+// machines are Zen 3 / Zen 4) so element-wise loops vectorise. Bounds and overflow checks stay on (-O) in every
+// target that reads files or parses text, so a bug there traps instead of reading past a buffer; only the
+// numeric code (tensors, layers, BERT, training and heads), whose loops index buffers sized at their entry, drops
+// them (-Ounchecked: 7% of encode throughput, docs/ROBUSTNESS.md).
+let checked: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
 
 let package = Package(
@@ -24,25 +28,25 @@ let package = Package(
         // Layer 2: modules, parameters, layers, optimizers, schedules.
         .target(name: "RecAlignNN", dependencies: ["RecAlignTensor"], swiftSettings: fast),
         // Layer 3: file formats (safetensors, HF / sentence-transformers configs, .npy, .fvecs) and tokenizer.
-        .target(name: "RecAlignFormats", dependencies: [], swiftSettings: fast),
-        .target(name: "RecAlignTokenizer", dependencies: [], swiftSettings: fast),
+        .target(name: "RecAlignFormats", dependencies: [], swiftSettings: checked),
+        .target(name: "RecAlignTokenizer", dependencies: [], swiftSettings: checked),
         // Layer 4: BERT encoder, pooling, tuning methods, weight mapping.
         .target(name: "RecAlignModels",
                 dependencies: ["RecAlignNN", "RecAlignFormats", "RecAlignTokenizer"], swiftSettings: fast),
         // Layer 5: corpora, splits, text templates, training pairs.
-        .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: fast),
+        .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: checked),
         // Layer 6: retrieval, evaluation, export; training.
         .target(name: "RecAlignRetrieval",
-                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats", "RecAlignModels"], swiftSettings: fast),
+                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats", "RecAlignModels"], swiftSettings: checked),
         .target(name: "RecAlignTraining",
                 dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),
         // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
-        .target(name: "RecAlignRerank", dependencies: ["RecAlignRetrieval"], swiftSettings: fast),
+        .target(name: "RecAlignRerank", dependencies: ["RecAlignRetrieval"], swiftSettings: checked),
         // Layer 8: the CLI.
         .executableTarget(name: "recalign",
                           dependencies: ["RecAlignTraining", "RecAlignRerank",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: fast),
+                          swiftSettings: checked),
         // Benchmarks (release build): `swift run -c release CoreBench`.
         .executableTarget(name: "CoreBench", dependencies: ["RecAlignNN"], path: "Benchmarks/CoreBench",
                           swiftSettings: fast),
