@@ -19,6 +19,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // Layer 0: system BLAS / LAPACK.
@@ -41,7 +43,10 @@ let package = Package(
         .target(name: "RecAlignTraining",
                 dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),
         // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
-        .target(name: "RecAlignRerank", dependencies: ["RecAlignRetrieval"], swiftSettings: checked),
+        .target(name: "RecAlignRerank",
+                dependencies: ["RecAlignRetrieval", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+                swiftSettings: checked),
         // Layer 8: the CLI.
         .executableTarget(name: "recalign",
                           dependencies: ["RecAlignTraining", "RecAlignRerank",

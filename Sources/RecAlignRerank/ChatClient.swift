@@ -1,9 +1,6 @@
 // ChatClient: an OpenAI-compatible chat-completions client with timeouts, retries, backoff, structured output.
 import Foundation
 import RecAlignFormats
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// How the answer is constrained to candidate ids.
 public enum StructuredOutput: String, CaseIterable, Codable, Sendable {
@@ -13,17 +10,6 @@ public enum StructuredOutput: String, CaseIterable, Codable, Sendable {
     case grammar
     /// No constraint; the parser copes with whatever comes back.
     case plain
-}
-
-/// How requests travel.
-public enum HTTPTransport: String, CaseIterable, Codable, Sendable {
-    /// Sockets for `http://`, URLSession for `https://`.
-    case auto
-    /// Foundation's URLSession (FoundationNetworking on Linux) for every URL. On Linux with the
-    /// libcurl it links here it busy-polls about half a core while waiting for a slow answer.
-    case urlSession = "urlsession"
-    /// The built-in POSIX-socket HTTP/1.1 client (plain `http://` only).
-    case socket
 }
 
 /// Settings of a chat-completions client.
@@ -51,7 +37,6 @@ public struct ChatClientConfig: Sendable {
     /// A JSON object whose fields are added to every request body (server-specific settings such as
     /// llama.cpp's `repeat_penalty`); its fields win over the client's own.
     public var extraBody: [String: JSONValue] = [:]
-    public var transport: HTTPTransport = .auto
 
     public init(baseURL: URL, model: String, apiKey: String? = nil) {
         self.baseURL = baseURL; self.model = model; self.apiKey = apiKey
@@ -101,29 +86,20 @@ public protocol ChatCompleting: Sendable {
     func complete(messages: [ChatMessage], candidateIds: [String], count: Int) async throws -> ChatAnswer
 }
 
-/// OpenAI-compatible client over URLSession. Thread-safe; many requests may be in flight at once.
+/// OpenAI-compatible client over async-http-client (`HTTPPost`). Thread-safe; many requests may be in flight.
 ///
 /// Structured output: if the server rejects `response_format` or `grammar` (an HTTP 4xx whose body
 /// mentions it), the request is retried as plain text at once, and every later request is sent plain.
 public final class ChatClient: ChatCompleting, @unchecked Sendable {
     public let config: ChatClientConfig
-    let session: URLSession
     let lock = NSLock()
     var mode: StructuredOutput
     var sent = 0
 
-    public init(config: ChatClientConfig, maxConnections: Int = 4) {
+    public init(config: ChatClientConfig) {
         self.config = config
         mode = config.structured
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = config.timeout + 5
-        c.timeoutIntervalForResource = config.timeout + 5
-        c.httpMaximumConnectionsPerHost = max(maxConnections, 1)
-        c.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: c)
     }
-
-    deinit { session.invalidateAndCancel() }
 
     /// The structured-output mode currently in force (after any downgrade).
     public var currentMode: StructuredOutput { lock.lock(); defer { lock.unlock() }; return mode }
@@ -253,75 +229,15 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
 
     func countRequest() { lock.lock(); sent += 1; lock.unlock() }
 
-    /// True when requests go through the socket client rather than URLSession.
-    public var usesSockets: Bool {
-        switch config.transport {
-        case .socket: return true
-        case .urlSession: return false
-        case .auto: return config.endpoint.scheme?.lowercased() == "http"
-        }
-    }
-
     /// One POST with a hard deadline.
     func attempt(_ body: Data) async -> AttemptResult {
-        if usesSockets {
-            countRequest()
-            var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
-            if let k = config.apiKey, !k.isEmpty { headers.append(("Authorization", "Bearer \(k)")) }
-            switch await SocketHTTP.post(url: config.endpoint, headers: headers, body: body, timeout: config.timeout) {
-            case let .answered(status, data): return .answered(status, data)
-            case .timeout: return .timeout
-            case let .connection(m): return .connection(m)
-            }
-        }
-        return await attemptURLSession(body)
-    }
-
-    /// One POST through URLSession (a timer races the data task; the loser is ignored).
-    func attemptURLSession(_ body: Data) async -> AttemptResult {
-        var req = URLRequest(url: config.endpoint)
-        req.httpMethod = "POST"
-        req.httpBody = body
-        req.timeoutInterval = config.timeout + 5
-        req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let k = config.apiKey, !k.isEmpty { req.setValue("Bearer \(k)", forHTTPHeaderField: "Authorization") }
         countRequest()
-        let once = Once()
-        let timeout = config.timeout
-        let session = self.session
-        return await withCheckedContinuation { (cont: CheckedContinuation<AttemptResult, Never>) in
-            let task = session.dataTask(with: req) { data, response, error in
-                guard once.claim() else { return }
-                if let error = error {
-                    let ns = error as NSError
-                    if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorTimedOut {
-                        cont.resume(returning: .timeout)
-                    } else {
-                        cont.resume(returning: .connection(error.localizedDescription))
-                    }
-                    return
-                }
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                cont.resume(returning: .answered(status, data ?? Data()))
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                guard once.claim() else { return }
-                task.cancel()
-                cont.resume(returning: .timeout)
-            }
-            task.resume()
+        var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if let k = config.apiKey, !k.isEmpty { headers.append(("Authorization", "Bearer \(k)")) }
+        switch await HTTPPost.post(url: config.endpoint, headers: headers, body: body, timeout: config.timeout) {
+        case let .answered(status, data): return .answered(status, data)
+        case .timeout: return .timeout
+        case let .connection(m): return .connection(m)
         }
-    }
-}
-
-/// A flag that lets exactly one of several racing callbacks through.
-final class Once: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func claim() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
     }
 }

@@ -2,7 +2,7 @@
 import ArgumentParser
 
 @main
-struct RecAlign: ParsableCommand {
+struct RecAlign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recalign",
         abstract: "Realign text encoders to recommendation data (BERT in Swift over OpenBLAS).",

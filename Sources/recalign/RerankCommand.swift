@@ -8,9 +8,8 @@ import RecAlignRetrieval
 extension PromptKind: ExpressibleByArgument {}
 extension LiuTask: ExpressibleByArgument {}
 extension StructuredOutput: ExpressibleByArgument {}
-extension HTTPTransport: ExpressibleByArgument {}
 
-struct Rerank: ParsableCommand {
+struct Rerank: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerank",
         abstract: "Rerank candidates.jsonl with an OpenAI-compatible LLM server (Chat-REC / Liu et al. prompts).",
@@ -47,8 +46,6 @@ struct Rerank: ParsableCommand {
     @Option(help: "Seed of the demonstration draw and of the server's sampler.") var seed = 42
     @Option(help: "Answer constraint: json-schema | grammar | plain.") var structured: StructuredOutput = .jsonSchema
     @Option(help: "Requests in flight at once.") var concurrency = 1
-    @Option(help: "HTTP client: auto (sockets for http://, URLSession for https://) | urlsession | socket.")
-    var transport: HTTPTransport = .auto
     @Option(help: "Seconds per attempt.") var timeout: Double = 120
     @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
     @Option(help: "max_tokens of each answer.") var maxTokens = 256
@@ -78,13 +75,10 @@ struct Rerank: ParsableCommand {
                 throw ValidationError("--server '\(s)' is not an http:// or https:// URL (write the scheme, e.g. http://\(s))")
             }
             if model == nil { throw ValidationError("--model is required unless --dry-run") }
-            if transport == .socket, URL(string: s)?.scheme?.lowercased() != "http" {
-                throw ValidationError("--transport socket speaks plain http:// only; use auto or urlsession for \(s)")
-            }
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let all = try RerankInput.load(path: candidates)
         let records = limit.map { Array(all.prefix($0)) } ?? all
         var options = PromptOptions()
@@ -102,24 +96,18 @@ struct Rerank: ParsableCommand {
         config.timeout = timeout; config.retries = retries; config.structured = structured
         config.maxTokens = maxTokens; config.temperature = temperature; config.seed = seed
         config.presencePenalty = presencePenalty; config.frequencyPenalty = frequencyPenalty
-        config.transport = transport
         if let e = extraBody {
             do { config.extraBody = try JSONValue.object(from: e) } catch {
                 throw ValidationError("--extra-body must be a JSON object: \(e)")
             }
         }
-        let client = ChatClient(config: config, maxConnections: concurrency)
+        let client = ChatClient(config: config)
         let reranker = Reranker(builder: builder, client: client, concurrency: concurrency)
         let total = records.count
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
-        let result = blocking { () -> Result<RerankRun, Error> in
-            do {
-                return .success(try await reranker.runCheckingServer(records) { done, n in
-                    if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
-                })
-            } catch { return .failure(error) }
+        let run = try await reranker.runCheckingServer(records) { done, n in
+            if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
         }
-        let run = try result.get()
         let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
         let summary = RerankSummary(
@@ -156,17 +144,3 @@ struct Rerank: ParsableCommand {
         print("wrote \(records.count) prompts to \(out)")
     }
 }
-
-/// Runs async work to completion from synchronous code (the root command is not async).
-private func blocking<T>(_ work: @escaping @Sendable () async -> T) -> T {
-    let box = BlockingBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        box.value = await work()
-        done.signal()
-    }
-    done.wait()
-    return box.value!
-}
-
-private final class BlockingBox<T>: @unchecked Sendable { var value: T? }

@@ -9,13 +9,10 @@ import RecAlignRetrieval
     static let msgs = [ChatMessage(role: "user", content: "rank them")]
     static let ids = ["1", "2", "3"]
 
-    /// Both HTTP clients run every server test.
-    static let transports: [HTTPTransport] = [.socket, .urlSession]
-
-    static func client(_ url: URL, _ t: HTTPTransport, timeout: Double = 2, retries: Int = 2,
+    static func client(_ url: URL, timeout: Double = 2, retries: Int = 2,
                        mode: StructuredOutput = .jsonSchema) -> ChatClient {
         var c = ChatClientConfig(baseURL: url, model: "smol", apiKey: "sk-test")
-        c.timeout = timeout; c.retries = retries; c.backoff = 0.05; c.structured = mode; c.transport = t
+        c.timeout = timeout; c.retries = retries; c.backoff = 0.05; c.structured = mode
         return ChatClient(config: c)
     }
 
@@ -23,10 +20,10 @@ import RecAlignRetrieval
         (try? JSONSerialization.jsonObject(with: Data(s.utf8))) as? [String: Any] ?? [:]
     }
 
-    @Test(arguments: transports) func correctAnswerAndRequestShape(_ t: HTTPTransport) async throws {
+    @Test func correctAnswerAndRequestShape() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 200, body: LocalHTTPServer.chatBody(#"["2","1"]"#), delay: 0) }
         defer { server.stop() }
-        let a = try await Self.client(server.url, t).complete(messages: Self.msgs, candidateIds: Self.ids, count: 2)
+        let a = try await Self.client(server.url).complete(messages: Self.msgs, candidateIds: Self.ids, count: 2)
         #expect(a == ChatAnswer(content: #"["2","1"]"#, attempts: 1, structured: .jsonSchema))
         let req = server.requests[0]
         #expect(req.head.hasPrefix("POST /v1/chat/completions HTTP/1.1"))
@@ -43,42 +40,42 @@ import RecAlignRetrieval
         #expect(body["grammar"] == nil)
     }
 
-    @Test(arguments: transports) func serverErrorsAreRetriedWithBackoff(_ t: HTTPTransport) async throws {
+    @Test func serverErrorsAreRetriedWithBackoff() async throws {
         let server = try LocalHTTPServer { i, _ in
             i < 2 ? .respond(status: 500, body: "boom", delay: 0) : .respond(status: 200, body: LocalHTTPServer.chatBody("[\"3\"]"), delay: 0)
         }
         defer { server.stop() }
         let start = Date()
-        let a = try await Self.client(server.url, t, retries: 2).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+        let a = try await Self.client(server.url, retries: 2).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         #expect(a.content == "[\"3\"]" && a.attempts == 3)
         #expect(server.requests.count == 3)
         #expect(Date().timeIntervalSince(start) >= 0.05 + 0.1 - 0.01)  // backoff 0.05 then 0.1
     }
 
-    @Test(arguments: transports) func persistentServerErrorGivesUpAfterRetries(_ t: HTTPTransport) async throws {
+    @Test func persistentServerErrorGivesUpAfterRetries() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 503, body: "busy", delay: 0) }
         defer { server.stop() }
         await #expect(throws: ChatClientError.http(status: 503, body: "busy", attempts: 2)) {
-            try await Self.client(server.url, t, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            try await Self.client(server.url, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         }
         #expect(server.requests.count == 2)
     }
 
-    @Test(arguments: transports) func rateLimitIsRetried(_ t: HTTPTransport) async throws {
+    @Test func rateLimitIsRetried() async throws {
         let server = try LocalHTTPServer { i, _ in
             i == 0 ? .respond(status: 429, body: "slow down", delay: 0) : .respond(status: 200, body: LocalHTTPServer.chatBody("[]"), delay: 0)
         }
         defer { server.stop() }
-        let a = try await Self.client(server.url, t).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+        let a = try await Self.client(server.url).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         #expect(a.attempts == 2)
     }
 
-    @Test(arguments: transports) func slowServerTimesOutAndIsRetried(_ t: HTTPTransport) async throws {
+    @Test func slowServerTimesOutAndIsRetried() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 200, body: LocalHTTPServer.chatBody("[]"), delay: 3) }
         defer { server.stop() }
         let start = Date()
         await #expect(throws: ChatClientError.timeout(seconds: 0.4, attempts: 2)) {
-            try await Self.client(server.url, t, timeout: 0.4, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            try await Self.client(server.url, timeout: 0.4, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         }
         let took = Date().timeIntervalSince(start)
         // Two attempts that each timed out after 0.4 s (the error says so); no upper bound on the wall time:
@@ -87,29 +84,29 @@ import RecAlignRetrieval
         #expect(server.requests.count == 2)
     }
 
-    @Test(arguments: transports) func slowFirstAnswerThenFastSucceeds(_ t: HTTPTransport) async throws {
+    @Test func slowFirstAnswerThenFastSucceeds() async throws {
         let server = try LocalHTTPServer { i, _ in
             .respond(status: 200, body: LocalHTTPServer.chatBody(#"["1"]"#), delay: i == 0 ? 3 : 0)
         }
         defer { server.stop() }
-        let a = try await Self.client(server.url, t, timeout: 0.4, retries: 2).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+        let a = try await Self.client(server.url, timeout: 0.4, retries: 2).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         #expect(a.attempts == 2 && a.content == #"["1"]"#)
     }
 
-    @Test(arguments: transports) func garbageBodyIsABadResponseNotRetried(_ t: HTTPTransport) async throws {
+    @Test func garbageBodyIsABadResponseNotRetried() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 200, body: "<html>nope", delay: 0) }
         defer { server.stop() }
         await #expect(throws: ChatClientError.self) {
-            try await Self.client(server.url, t).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            try await Self.client(server.url).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         }
         #expect(server.requests.count == 1)
     }
 
-    @Test(arguments: transports) func droppedConnectionsAndDeadServerAreConnectionErrors(_ t: HTTPTransport) async throws {
+    @Test func droppedConnectionsAndDeadServerAreConnectionErrors() async throws {
         let server = try LocalHTTPServer { _, _ in .drop }
         defer { server.stop() }
         do {
-            _ = try await Self.client(server.url, t, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            _ = try await Self.client(server.url, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
             Issue.record("expected a failure")
         } catch let e as ChatClientError {
             switch e {
@@ -120,21 +117,21 @@ import RecAlignRetrieval
         #expect(server.requests.count == 2)
         let dead = URL(string: "http://127.0.0.1:\(try LocalHTTPServer.deadPort())")!
         do {
-            _ = try await Self.client(dead, t, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            _ = try await Self.client(dead, retries: 1).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
             Issue.record("expected a failure")
         } catch let e as ChatClientError {
             if case let .connection(_, n) = e { #expect(n == 2) } else { Issue.record("got \(e)") }
         }
     }
 
-    @Test(arguments: transports) func rejectedResponseFormatFallsBackToPlainAndRemembers(_ t: HTTPTransport) async throws {
+    @Test func rejectedResponseFormatFallsBackToPlainAndRemembers() async throws {
         let server = try LocalHTTPServer { _, req in
             req.body.contains("response_format")
                 ? .respond(status: 400, body: #"{"error":{"message":"response_format type must be one of text or json_object"}}"#, delay: 0)
                 : .respond(status: 200, body: LocalHTTPServer.chatBody("1. [2]"), delay: 0)
         }
         defer { server.stop() }
-        let c = Self.client(server.url, t, retries: 0)
+        let c = Self.client(server.url, retries: 0)
         let a = try await c.complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         #expect(a.structured == .plain && a.attempts == 2 && a.content == "1. [2]")
         #expect(c.currentMode == .plain)
@@ -143,18 +140,18 @@ import RecAlignRetrieval
         #expect(!server.requests[2].body.contains("response_format"))
     }
 
-    @Test(arguments: transports) func otherClientErrorsFailAtOnce(_ t: HTTPTransport) async throws {
+    @Test func otherClientErrorsFailAtOnce() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 404, body: "no such model", delay: 0) }
         defer { server.stop() }
         await #expect(throws: ChatClientError.http(status: 404, body: "no such model", attempts: 1)) {
-            try await Self.client(server.url, t).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
+            try await Self.client(server.url).complete(messages: Self.msgs, candidateIds: Self.ids, count: 1)
         }
     }
 
-    @Test(arguments: transports) func grammarModeSendsGBNF(_ t: HTTPTransport) async throws {
+    @Test func grammarModeSendsGBNF() async throws {
         let server = try LocalHTTPServer { _, _ in .respond(status: 200, body: LocalHTTPServer.chatBody("[]"), delay: 0) }
         defer { server.stop() }
-        _ = try await Self.client(server.url, t, mode: .grammar).complete(messages: Self.msgs, candidateIds: ["1", "2"], count: 2)
+        _ = try await Self.client(server.url, mode: .grammar).complete(messages: Self.msgs, candidateIds: ["1", "2"], count: 2)
         let body = Self.json(server.requests[0].body)
         #expect(body["response_format"] == nil)
         #expect(body["grammar"] as? String == """
@@ -174,7 +171,7 @@ import RecAlignRetrieval
     }
 
     /// The whole pipeline over HTTP: answers per user decide ok / parse failure / transport failure.
-    @Test(arguments: transports) func rerankerOverHTTPCountsFallbacks(_ t: HTTPTransport) async throws {
+    @Test func rerankerOverHTTPCountsFallbacks() async throws {
         let recs = Array(try Fixture.records().prefix(4))
         let server = try LocalHTTPServer { _, req in
             let user = req.body.components(separatedBy: "USER=")[1].prefix { $0.isNumber }
@@ -188,7 +185,7 @@ import RecAlignRetrieval
         defer { server.stop() }
         var o = PromptOptions(); o.topN = 2
         let builder = PromptBuilder(options: o, template: PromptTemplate(system: "", user: "USER={user_id}"))
-        let client = Self.client(server.url, t, timeout: 0.5, retries: 1)
+        let client = Self.client(server.url, timeout: 0.5, retries: 1)
         let run = await Reranker(builder: builder, client: client, concurrency: 2).run(recs)
         #expect(run.outcomes.map(\.status) == [.ok, .parseFailure, .transportFailure, .transportFailure])
         #expect(run.counts.fallbacks == 3)
