@@ -27,6 +27,26 @@ public struct BertConfig: Equatable, Sendable {
     /// All defaults (bert-base-uncased shape).
     public init() {}
 
+    /// Float parameters of the encoder this config describes (embeddings, layers; no pooler), or nil when the
+    /// count overflows. A loader compares it with the weights file before allocating anything, so a crafted
+    /// config cannot ask for terabytes.
+    public var parameterCount: Int? {
+        let h = hiddenSize, i = intermediateSize
+        func mul(_ a: Int?, _ b: Int) -> Int? {
+            guard let a else { return nil }
+            let (p, o) = a.multipliedReportingOverflow(by: b); return o ? nil : p
+        }
+        func add(_ xs: Int?...) -> Int? {
+            var s = 0
+            for x in xs { guard let x else { return nil }; let (t, o) = s.addingReportingOverflow(x); if o { return nil }; s = t }
+            return s
+        }
+        let embeddings = add(mul(vocabSize, h), mul(maxPositionEmbeddings, h), mul(typeVocabSize, h), mul(2, h))
+        // Per layer: Q, K, V, attention output (h x h + h each), two LayerNorms, the feed-forward pair.
+        let layer = add(mul(add(mul(h, h), h), 4), mul(h, 4), mul(h, i), i, mul(i, h), h)
+        return add(embeddings, mul(layer, numHiddenLayers))
+    }
+
     /// Reads `config.json` at `path`.
     public static func load(_ path: String) throws -> BertConfig {
         try BertConfig(object: JSONFile.readObject(path), file: path)

@@ -63,6 +63,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Shape, dtype and byte range of `name`, or nil if absent.
     public func info(_ name: String) -> TensorInfo? { infos[name] }
 
+    /// Elements of every tensor in the file (each bounded by the file's size at parse time).
+    public var elementCount: Int { infos.values.reduce(0) { $0 + $1.count } }
+
     /// True if the file holds `name`.
     public func contains(_ name: String) -> Bool { infos[name] != nil }
 

@@ -39,12 +39,19 @@ public final class SentenceEncoder: @unchecked Sendable {
                               "the tokenizer emits token id \(tokenizer.maxTokenID) but the model has \(config.vocabSize) "
                               + "embedding rows (vocab_size in \(folder.transformerPath)/config.json)")
         }
-        model = Tensor.withoutRandomInit { BertModel(config: config) }   // every weight is loaded next
         guard let weights = folder.weightsPath else {
             throw FormatError(.cannotRead, file: folder.transformerPath, field: "model.safetensors",
                               "no model.safetensors in the model folder")
         }
-        try BertWeights.load(model, from: SafeTensorsFile(path: weights))
+        let file = try SafeTensorsFile(path: weights)
+        // Sizes from config.json are allocated before the weights are checked by name: bound them by the file.
+        guard let needed = config.parameterCount, needed <= file.elementCount else {
+            throw FormatError(.badValue, file: folder.transformerPath + "/config.json", field: "sizes",
+                              "the config describes \(config.parameterCount.map(String.init) ?? "more than Int.max") parameters "
+                              + "but \(weights) holds \(file.elementCount) values")
+        }
+        model = Tensor.withoutRandomInit { BertModel(config: config) }   // every weight is loaded next
+        try BertWeights.load(model, from: file)
         model.freeze()
         pooling = SentencePooling(config: folder.pooling, normalize: folder.normalize)
         self.maxLength = min(maxLength ?? folder.maxSeqLength, folder.config.maxPositionEmbeddings)

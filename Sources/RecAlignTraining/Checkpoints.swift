@@ -129,6 +129,11 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
             poolVirtual = b
         }
         let prompt = try tensor("soft_prompt", rows: n, cols: c)
+        // The virtual tokens take positions of the model's table: a text needs at least [CLS] and [SEP] beside them.
+        guard prompt.shape[0] >= 1, prompt.shape[0] + 2 <= cfg.maxPositionEmbeddings else {
+            throw TrainingError.file(file.path, "tensor 'soft_prompt' has \(prompt.shape[0]) virtual tokens; the base model has "
+                                     + "\(cfg.maxPositionEmbeddings) positions (at most \(cfg.maxPositionEmbeddings - 2))")
+        }
         apply = { encoder.prompts = PromptInputs(softPrompt: prompt, prefixes: nil, poolVirtualTokens: poolVirtual) }
     case "prefix":
         let n = try intField("num_virtual_tokens")

@@ -67,4 +67,35 @@ import RecAlignFormats
         #expect(e?.kind == .nonFinite && e?.tensor == victim)
         #expect(opt.params[0].tensor.array == changed && changed != before)
     }
+
+    /// Sizes read from config.json / head_config.json are allocated before the weights are matched by name:
+    /// a crafted size is refused against the weights file's element count instead of allocating terabytes.
+    @Test func configSizesBeyondTheWeightsFileAreRefusedBeforeAllocating() throws {
+        let dir = try Tiny.model()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (key, value) in [("vocab_size", 1 << 40), ("intermediate_size", Int.max / 2)] {
+            var obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+            let original = obj[key]
+            obj[key] = value
+            try JSONSerialization.data(withJSONObject: obj).write(to: URL(fileURLWithPath: dir + "/config.json"))
+            let e = #expect(throws: FormatError.self, "\(key)") { try SentenceEncoder(path: dir) }
+            #expect(e?.field == "sizes" && e?.description.contains("holds") == true)
+            obj[key] = original
+            try JSONSerialization.data(withJSONObject: obj).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        }
+        #expect(try SentenceEncoder(path: dir).dimension == 32)
+
+        let headDir = Tiny.tempDir("head")
+        defer { try? FileManager.default.removeItem(atPath: headDir) }
+        try HeadFiles.save(RecHead(config: HeadConfig(adaptor: .moe, tower: .seq, inputDim: 8, experts: 2, hiddenDim: 8)), to: headDir)
+        #expect(try loadHead(headDir).config.hiddenDim == 8)
+        let cfgPath = headDir + "/" + HeadFiles.configName
+        var cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfgPath))) as! [String: Any]
+        cfg["maxHistory"] = 1 << 40
+        try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: cfgPath))
+        #expect(throws: HeadError.self) { try loadHead(headDir) }
+        cfg["maxHistory"] = 50; cfg["experts"] = Int.max / 4
+        try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: cfgPath))
+        #expect(throws: HeadError.self) { try loadHead(headDir) }
+    }
 }

@@ -25,13 +25,19 @@ public enum EmbeddingCache {
         let path = (cacheDir as NSString).appendingPathComponent("\(name)-\(key(modelPath: modelPath, texts: texts)).npy")
         if FileManager.default.fileExists(atPath: path) {
             let a = try NpyFile.read(path)
-            guard let v = a.floats, a.shape.count == 2, a.shape[0] == texts.count else {
+            guard let v = a.floats, a.shape.count == 2, a.shape[0] == texts.count, a.shape[1] >= 1 else {
                 throw HeadError.badFile(path: path, detail: "expected float32 [\(texts.count), dim], got \(a.dtype) \(a.shape)")
+            }
+            if let k = VectorScan.firstNonFinite(v) {
+                throw HeadError.badFile(path: path, detail: "row \(k / a.shape[1]) holds a non-finite value (delete the file to re-encode)")
             }
             return (v, a.shape[1], true)
         }
         let encoder = try SentenceEncoder(path: modelPath)
         let m = encoder.encode(texts, batchSize: batchSize)
+        if let k = VectorScan.firstNonFinite(m.values) {
+            throw HeadError.badInput("the embedding of item text \(k / m.dim) is not finite: \(texts[k / m.dim].debugDescription)")
+        }
         try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
         try NpyFile.write(floats: m.values, shape: [m.rows, m.dim], to: path)
         return (m.values, m.dim, false)

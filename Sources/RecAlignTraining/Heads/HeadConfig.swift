@@ -52,6 +52,30 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         self.ffnMultiplier = ffnMultiplier; self.maxHistory = maxHistory; self.dropout = dropout; self.scale = scale
     }
 
+    /// A lower bound on the head's parameters (its largest matrices), nil on overflow: `loadHead` compares it
+    /// with the weights file before allocating, so sizes read from a file cannot ask for terabytes.
+    public var minimumParameters: Int? {
+        func mul(_ xs: Int...) -> Int? {
+            var p = 1
+            for x in xs { let (q, o) = p.multipliedReportingOverflow(by: x); if o { return nil }; p = q }
+            return p
+        }
+        func add(_ xs: Int?...) -> Int? {
+            var s = 0
+            for x in xs { guard let x else { return nil }; let (t, o) = s.addingReportingOverflow(x); if o { return nil }; s = t }
+            return s
+        }
+        let adaptorPart: Int? = switch adaptor {
+        case .linear: mul(inputDim, inputDim)
+        case .moe: add(mul(experts, adaptorDim, inputDim), mul(experts, inputDim))
+        case .none: 0
+        }
+        // Per layer: query, key, value, output (dim x dim) and the feed-forward pair (dim x ffn·dim, twice).
+        let towerPart: Int? = tower != .seq ? 0
+            : add(mul(maxHistory, hiddenDim), mul(layers, 4, hiddenDim, hiddenDim), mul(layers, 2, ffnMultiplier, hiddenDim, hiddenDim))
+        return add(adaptorPart, towerPart)
+    }
+
     /// Size of the item and user vectors the head produces.
     public var outputDim: Int { tower == .seq ? hiddenDim : adaptorDim }
 

@@ -32,8 +32,12 @@ public func loadHead(_ dir: String) throws -> RecHead {
         throw HeadError.badFile(path: configPath, detail: "not a head config: \(error)")
     }
     do { try config.validate() } catch { throw HeadError.badFile(path: configPath, detail: "\(error)") }
-    let head = RecHead(config: config)
     let file = try SafeTensorsFile(path: weightsPath)
+    guard let needed = config.minimumParameters, needed <= file.elementCount else {
+        throw HeadError.badFile(path: configPath, detail: "the config's sizes need at least \(config.minimumParameters.map(String.init) ?? "more than Int.max") "
+                                + "parameters but \(weightsPath) holds \(file.elementCount) values")
+    }
+    let head = RecHead(config: config)
     for p in head.namedParameters() {
         guard let info = file.info(p.name) else { throw HeadError.badFile(path: weightsPath, detail: "missing tensor '\(p.name)'") }
         guard info.shape == p.tensor.shape else {
