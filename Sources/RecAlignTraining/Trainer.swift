@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignModels
 import RecAlignData
+import RecAlignFormats
 import RecAlignRetrieval
 
 /// Settings of a training run (PROTOCOL section 6 defaults).
@@ -135,23 +136,20 @@ public final class Trainer {
 
     var lastGood: String? = nil
 
-    /// Saves `body`'s output into `dir` through a temporary sibling folder renamed into place.
+    /// Saves `body`'s output as `dir` (`AtomicFolder`: a kill at any point leaves the old or the new folder).
     func replaceFolder(_ dir: String, _ body: (String) throws -> Void) throws {
-        let tmp = dir + ".tmp-\(getpid())"
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: tmp)
-        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        try body(tmp)
-        let old = dir + ".old-\(getpid())"
-        if fm.fileExists(atPath: dir) { try fm.moveItem(atPath: dir, toPath: old) }
-        try fm.moveItem(atPath: tmp, toPath: dir)
-        try? fm.removeItem(atPath: old)
+        try AtomicFolder.replace(dir, body)
     }
 
     /// Runs (or, with `resume` = a state folder, continues) training. Returns the best validation.
+    /// A dead run's temporary checkpoint folders in the output folder are removed first (and a `state/` or `best/`
+    /// it had moved aside is put back); a resume that cannot load creates nothing.
     public func run(resume: String? = nil) throws -> TrainResult {
         let t0 = Date()
-        try FileManager.default.createDirectory(atPath: config.outputDir, withIntermediateDirectories: true)
+        let fm = FileManager.default
+        if let resume {
+            AtomicFolder.cleanStale(in: (resume as NSString).deletingLastPathComponent)
+        }
         var state = TrainingState(step: 0, epoch: 0, batchInEpoch: 0, rngWords: rng.words, best: nil, bestStep: -1,
                                   badValidations: 0, method: tuned.method.name)
         var hard: [Int32]? = nil
@@ -160,8 +158,18 @@ public final class Trainer {
                                                 hardNegatives: (pairs.count, itemIDs.count))
             state = s; hard = h
             rng = SeededRNG(words: s.rngWords)
-            log.load(upTo: s.step)
-            if FileManager.default.fileExists(atPath: bestDir) { lastGood = bestDir }
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: config.outputDir, isDirectory: &isDir) && !isDir.boolValue {
+            throw TrainingError.file(config.outputDir, "the output folder is a file")
+        }
+        do { try fm.createDirectory(atPath: config.outputDir, withIntermediateDirectories: true) } catch {
+            throw TrainingError.file(config.outputDir, "cannot create the output folder: \((error as NSError).localizedDescription)")
+        }
+        AtomicFolder.cleanStale(in: config.outputDir)
+        if resume != nil {
+            log.load(upTo: state.step)
+            if fm.fileExists(atPath: bestDir) { lastGood = bestDir }
         }
         if let window = config.hardNegatives, hard == nil {
             hard = mineHardNegatives(encoder: tuned.encoder, pairs: pairs, builder: builder, window: window, seed: config.dataSeed)

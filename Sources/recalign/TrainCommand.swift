@@ -4,6 +4,7 @@ import Foundation
 import RecAlignNN
 import RecAlignModels
 import RecAlignData
+import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignTraining
 
@@ -79,6 +80,10 @@ struct Train: ParsableCommand {
         if poolVirtualTokens && method != .prompt { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
         if mergeLora && method != .lora { throw ValidationError("--merge-lora only applies to --method lora") }
         if hardNegatives { _ = try parseWindow() }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) && !isDir.boolValue {
+            throw ValidationError("--out '\(out)' is a file; give a folder (it receives best/, state/, metrics.jsonl, curve.svg)")
+        }
         if let resume, !FileManager.default.fileExists(atPath: resume + "/state.json") {
             throw ValidationError("--resume '\(resume)' holds no state.json")
         }
@@ -150,7 +155,7 @@ struct Train: ParsableCommand {
             let dir = (out as NSString).appendingPathComponent("merged")
             let best = try SentenceEncoder(path: model, maxLength: maxLength)
             try loadAdapter(trainer.bestDir, into: best)
-            try saveModelFolder(best, to: dir)
+            try AtomicFolder.replace(dir) { try saveModelFolder(best, to: $0) }
             note("merged LoRA model written to \(dir)")
         }
         var summary: [String: Any] = ["method": tuningMethod.name, "steps": result.steps, "best_step": result.bestStep,

@@ -54,6 +54,10 @@ struct TrainHead: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) && !isDir.boolValue {
+            throw ValidationError("--out '\(out)' is a file; give a folder (it receives head.safetensors, head_config.json, metrics.json)")
+        }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0") }
@@ -94,12 +98,16 @@ struct TrainHead: ParsableCommand {
         let test = try HeadEvaluation.evaluate(model, itemEmbeddings: emb.values, split: split, stage: .test, setting: setting)
         print(String(format: "best epoch %d (valid %@); training %.1f s", result.bestEpoch, result.bestValid.line, result.trainSeconds))
         print("\(setting.rawValue) test: \(test.line)")
-        try HeadFiles.save(model, to: out)
-        try Provenance(setting: setting.rawValue, corpus: dataset.name, method: "head \(head.rawValue)").write(to: out)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let metrics: [String: MetricSummary] = ["frozen_mean5_test": frozenTest, "valid_best": result.bestValid, "test": test]
-        try AtomicFile.write(enc.encode(metrics), to: (out as NSString).appendingPathComponent("metrics.json"))
+        // The head's files replace --out as one folder: a kill leaves the old head or the new one.
+        AtomicFolder.cleanStale(in: ((out as NSString).standardizingPath as NSString).deletingLastPathComponent)
+        try AtomicFolder.replace(out) { dir in
+            try HeadFiles.save(model, to: dir)
+            try Provenance(setting: setting.rawValue, corpus: dataset.name, method: "head \(head.rawValue)").write(to: dir)
+            try AtomicFile.write(enc.encode(metrics), to: (dir as NSString).appendingPathComponent("metrics.json"))
+        }
         note("saved the head to \(out) (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s in all)")
     }
 }

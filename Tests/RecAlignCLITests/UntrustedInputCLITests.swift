@@ -160,3 +160,17 @@ enum CLI {
         #expect(noScheme.stderr.contains("'127.0.0.1:9' is not an http:// or https:// URL"))
     }
 }
+
+/// Cause 6: `train --out` at an existing file printed Foundation's NSCocoaErrorDomain dump.
+@Test func trainOutAtAFileIsOneLine() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "x".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+    for command in [["train", "--method", "prompt"], ["train-head", "--head", "linear"]] {
+        let r = try CLI.run(command + ["--out", dir + "/file"])
+        #expect(r.status == 64, "\(command)")
+        #expect(CLI.errorLines(r) == ["Error: --out '\(dir)/file' is a file; give a folder" + (command[0] == "train"
+            ? " (it receives best/, state/, metrics.jsonl, curve.svg)" : " (it receives head.safetensors, head_config.json, metrics.json)")])
+        #expect(!r.stderr.contains("NSCocoaErrorDomain"))
+    }
+}

@@ -243,6 +243,23 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(weights(longer) == start)
     }
 
+    /// A resume that cannot load leaves no output folder behind (it used to create an empty --out), and the next
+    /// run removes a killed run's temporary checkpoint folders.
+    @Test func failedResumeCreatesNothingAndStaleFoldersAreCleaned() throws {
+        let (first, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
+        _ = try first.run()
+        let (lora, _) = try makeTrainer(model, .lora(rank: 2, alpha: 4)) { $0.outputDir = Tiny.tempDir("failed") + "/out" }
+        #expect(throws: TrainingError.self) { _ = try lora.run(resume: first.stateDir) }
+        #expect(!FileManager.default.fileExists(atPath: lora.config.outputDir))
+        let dead = first.config.outputDir + "/best.tmp-4000000"
+        try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
+        let (again, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.outputDir = first.config.outputDir }
+        _ = try again.run(resume: first.stateDir)
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        let left = try FileManager.default.contentsOfDirectory(atPath: first.config.outputDir).filter { $0.contains(".tmp-") || $0.contains(".old-") }
+        #expect(left.isEmpty)
+    }
+
     @Test func nonFiniteLossStopsAndKeepsLastGoodCheckpoint() throws {
         let (trainer, corpus) = try makeTrainer(model, .full, lr: 1e-3, validate: true) { $0.evalEvery = 2 }
         trainer.lossObserver = { step, v in step == 3 ? .nan : v }
