@@ -3,6 +3,7 @@
 import Foundation
 import CBLAS
 import RecAlignNN
+import RecAlignTensor
 
 let args = CommandLine.arguments
 let reps = args.firstIndex(of: "--reps").flatMap { Int(args[$0 + 1]) } ?? 7

@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignNN
 import RecAlignFormats
+import RecAlignTensor
 
 /// Word + position + token-type embeddings, LayerNorm, dropout (HF `BertEmbeddings`).
 public final class BertEmbeddings: Module {

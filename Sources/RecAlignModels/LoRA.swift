@@ -1,6 +1,7 @@
 // LoRA: a low-rank update Δy = (α/r) · x Aᵀ Bᵀ beside a frozen projection, mergeable into its weight.
 import Foundation
 import RecAlignNN
+import RecAlignTensor
 
 /// Low-rank adapter (Hu et al.; PEFT's defaults): A [r, in] Kaiming-uniform, B [out, r] zeros, so the
 /// adapted model starts equal to the base model. Output is scaled by α / r.

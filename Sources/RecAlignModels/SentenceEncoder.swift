@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignFormats
 import RecAlignTokenizer
+import RecAlignTensor
 
 /// Embeddings of a list of texts, row i for text i.
 public struct EmbeddingMatrix: Sendable {

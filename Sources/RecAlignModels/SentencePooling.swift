@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignNN
 import RecAlignFormats
+import RecAlignTensor
 
 /// Pooling over the token axis with the modes of `1_Pooling/config.json`, concatenated in
 /// sentence-transformers' order, then optional L2 normalisation (`2_Normalize`).

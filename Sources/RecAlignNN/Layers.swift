@@ -1,5 +1,6 @@
 // Layers: Linear, Embedding, LayerNorm and Dropout modules named as their PyTorch / HF counterparts.
 import Foundation
+import RecAlignTensor
 
 /// y = x Wᵀ + b with `weight` [out, in] and `bias` [out] (torch.nn.Linear).
 public final class Linear: Module {

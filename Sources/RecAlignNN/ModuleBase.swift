@@ -1,5 +1,5 @@
 // ModuleBase: the Module type whose stored properties mirror HF submodules; parameters are found by name.
-@_exported import RecAlignTensor
+import RecAlignTensor
 
 /// A layer or model. Stored properties that are `Tensor`s are its parameters, those that are `Module`s
 /// (or arrays of them) its children; their dotted paths are the Hugging Face weight names

@@ -1,5 +1,6 @@
 // Optimizers: AdamW (decoupled weight decay, bias correction, as torch.optim.AdamW) and SGD with momentum.
 import Foundation
+import RecAlignTensor
 
 /// A parameter an optimizer updates, with its own weight decay.
 public struct ParamGroupEntry {

@@ -1,6 +1,7 @@
 // PromptBuilder: turns one candidates.jsonl record (plus other users for few-shot) into chat messages.
 import Foundation
 import RecAlignRetrieval
+import RecAlignData
 
 /// One chat message of the OpenAI chat-completions API.
 public struct ChatMessage: Codable, Equatable, Sendable {

@@ -1,7 +1,7 @@
 // ResultTable: metric rows (method, setting, split) rendered as an aligned Markdown table and as JSON.
 import Foundation
 import RecAlignFormats
-@_exported import RecAlignData
+import RecAlignData
 
 /// Validation or test targets (the data layer's stage).
 public typealias EvalSplit = EvalStage

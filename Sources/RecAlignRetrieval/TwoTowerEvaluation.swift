@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignData
 import RecAlignModels
+import RecAlignTensor
 
 /// User and item vectors of one evaluation (one stage and setting).
 public struct TowerVectors: Sendable {

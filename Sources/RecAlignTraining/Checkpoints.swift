@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignFormats
 import RecAlignModels
+import RecAlignTensor
 
 /// File names inside an adapter folder.
 public enum AdapterFiles {

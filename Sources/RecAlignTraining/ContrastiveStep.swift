@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignNN
 import RecAlignModels
+import RecAlignTensor
 
 /// Embeds padded batches with autograd and concatenates the rows. The pooling masks go to `keepAlive`:
 /// RecAlignTensor's `meanPool` backward reads its mask through a raw pointer without retaining the

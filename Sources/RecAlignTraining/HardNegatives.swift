@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignModels
 import RecAlignData
+import RecAlignTensor
 
 /// Rank window of the frozen retriever from which a pair's hard negative is drawn: ranks `lower ..< upper`
 /// (1-based, over all items except the target and the user's visible history), so the very top — likely

@@ -5,6 +5,7 @@ import RecAlignModels
 import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
+import RecAlignTensor
 
 /// Settings of a training run (PROTOCOL section 6 defaults).
 public struct TrainerConfig: Sendable {

@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignNN
 import RecAlignModels
+import RecAlignTensor
 
 /// A parameter-efficient or full tuning method.
 public enum TuningMethod: Equatable, Sendable, CustomStringConvertible {

@@ -5,6 +5,7 @@ import CBLAS
 import RecAlignNN
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignTensor
 
 struct BenchEncode: ParsableCommand {
     static let configuration = CommandConfiguration(

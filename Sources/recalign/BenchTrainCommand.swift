@@ -4,6 +4,7 @@ import Foundation
 import RecAlignNN
 import RecAlignModels
 import RecAlignTraining
+import RecAlignTensor
 
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(

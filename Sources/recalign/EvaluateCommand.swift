@@ -5,6 +5,7 @@ import RecAlignData
 import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignTensor
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(

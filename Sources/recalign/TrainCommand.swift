@@ -7,6 +7,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignTensor
 
 /// Method names on the command line.
 enum MethodName: String, ExpressibleByArgument, CaseIterable {

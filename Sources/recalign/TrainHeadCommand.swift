@@ -5,6 +5,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignTensor
 
 extension AdaptorKind: ExpressibleByArgument {}
 extension HeadLoss: ExpressibleByArgument {}

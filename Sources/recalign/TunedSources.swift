@@ -3,6 +3,7 @@ import Foundation
 import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignData
 
 /// What a path given to `--compare` holds.
 enum TunedSource {

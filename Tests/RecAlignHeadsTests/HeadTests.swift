@@ -5,6 +5,7 @@ import RecAlignNN
 import RecAlignData
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignTensor
 
 /// Random unit vectors [n, d] (row-major) from a seed.
 func unitVectors(_ n: Int, _ d: Int, seed: UInt64) -> [Float] {

@@ -4,6 +4,7 @@ import Testing
 import RecAlignFormats
 import RecAlignNN
 import RecAlignModels
+import RecAlignTensor
 
 /// The reference model, loaded once per test process.
 enum ReferenceModel {

@@ -3,6 +3,8 @@ import Foundation
 import Testing
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignTensor
+import RecAlignData
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path

@@ -1,6 +1,7 @@
 // TestSupport: seeded data and brute-force references shared by the retrieval tests.
 import Foundation
 import RecAlignRetrieval
+import RecAlignData
 
 /// The protocol's SplitMix64, so test data is the same on every run and machine.
 struct TestRNG {

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignNN
+import RecAlignTensor
 
 @Suite("Autograd modes")
 struct AutogradModeTests {

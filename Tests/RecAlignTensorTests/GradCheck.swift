@@ -1,6 +1,7 @@
 // GradCheck: compares each op's autograd gradient with central differences of a Double reference forward.
 import Foundation
 import RecAlignNN
+import RecAlignTensor
 
 /// One input of a checked op: values, shape, and whether its gradient is checked.
 struct CheckInput {

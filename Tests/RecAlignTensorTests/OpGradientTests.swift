@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignNN
+import RecAlignTensor
 
 private func inp(_ shape: [Int], _ seed: UInt64, scale: Float = 1, diff: Bool = true) -> CheckInput {
     CheckInput(values: randomValues(shape.reduce(1, *), seed: seed, scale: scale), shape: shape, differentiable: diff)

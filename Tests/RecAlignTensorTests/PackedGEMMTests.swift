@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignNN
+import RecAlignTensor
 
 @Suite("Prepacked weights (OpenBLAS kernel)")
 struct PackedGEMMTests {

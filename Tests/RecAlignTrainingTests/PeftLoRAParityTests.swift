@@ -5,6 +5,7 @@ import RecAlignTraining
 import RecAlignNN
 import RecAlignModels
 import RecAlignFormats
+import RecAlignTensor
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path

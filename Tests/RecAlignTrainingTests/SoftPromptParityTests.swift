@@ -4,6 +4,7 @@ import Testing
 import RecAlignTraining
 import RecAlignNN
 import RecAlignModels
+import RecAlignTensor
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path

@@ -5,6 +5,7 @@ import RecAlignNN
 import RecAlignModels
 import RecAlignFormats
 import RecAlignData
+import RecAlignTensor
 
 enum Tiny {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -7,6 +7,7 @@ import RecAlignModels
 import RecAlignFormats
 import RecAlignData
 import RecAlignRetrieval
+import RecAlignTensor
 
 /// Builds an encoder, applies `method`, and a trainer on the ml-tiny warm pairs writing into a temp folder.
 func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch: Int = 8, lr: Float = 1e-2,

@@ -5,6 +5,7 @@ import Testing
 import RecAlignNN
 import RecAlignModels
 import RecAlignFormats
+import RecAlignTensor
 
 @Suite struct UntrustedModelTests {
     /// Rewrites one tensor of a safetensors file with `edit` applied (every other tensor unchanged).

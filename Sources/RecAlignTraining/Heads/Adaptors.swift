@@ -1,6 +1,7 @@
 // Adaptors: trainable maps from frozen text embeddings to item vectors (linear, UniSRec-style MoE).
 import Foundation
 import RecAlignNN
+import RecAlignTensor
 
 /// y = normalize(x Wᵀ + b) with W [C, C] initialised to the identity and b to 0, so an untrained adaptor
 /// gives exactly the frozen (normalised) embeddings.

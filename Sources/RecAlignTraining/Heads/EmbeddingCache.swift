@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignModels
 import RecAlignFormats
+import RecAlignTensor
 
 public enum EmbeddingCache {
     /// FNV-1a 64 of the model folder's real path, its weights' size and modification time, and every text.

@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignData
 import RecAlignRetrieval
+import RecAlignTensor
 
 /// Ranks the held-out targets of a split's evaluated users by dot products of user and item vectors.
 public enum HeadEvaluation {

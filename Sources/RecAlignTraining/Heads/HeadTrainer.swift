@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignData
 import RecAlignRetrieval
+import RecAlignTensor
 
 /// Which items a training row is scored against.
 public enum HeadLoss: String, Codable, CaseIterable, Sendable {

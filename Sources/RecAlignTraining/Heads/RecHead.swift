@@ -1,6 +1,7 @@
 // RecHead: adaptor + user tower as one Module; item and user vectors from cached text embeddings.
 import Foundation
 import RecAlignNN
+import RecAlignTensor
 
 /// A recommendation head over frozen text embeddings. Item vector = normalize(proj(adaptor(text emb)));
 /// user vector = the tower over the item states of the user's history. Scores are dot products of the

@@ -1,6 +1,7 @@
 // SequentialTower: a small transformer over a user's last N item vectors (UniSRec / SASRec-style user tower).
 import Foundation
 import RecAlignNN
+import RecAlignTensor
 
 /// One post-LN transformer layer (as BERT): attention + residual + LayerNorm, GELU feed-forward + residual + LayerNorm.
 public final class SeqLayer: Module {
