@@ -19,12 +19,14 @@ targets=(safetensors npy tokenizer-files wordpiece corpus answer)
 target=$1 seconds=$2
 shift 2
 
-out=.build-fuzz
+out=${FUZZ_OUT:-.build-fuzz}
 mods=$out/modules
 opt=${FUZZ_OPT:--O}
 flags=(-sanitize=fuzzer,address -parse-as-library "$opt" -swift-version 5 -use-ld=lld)
 mkdir -p "$mods"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# Swift's crash backtracer reads the dead process's memory, which ASan reports instead of the real trap.
+export SWIFT_BACKTRACE=enable=no
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 
 # Library modules under test, in dependency order. RecAlignRetrieval is only CandidatesFile.swift (all
@@ -44,7 +46,7 @@ declare -A target_modules=(
     [tokenizer-files]="RecAlignTokenizer"
     [wordpiece]="RecAlignTokenizer"
     [corpus]="RecAlignData RecAlignTokenizer RecAlignFormats"
-    [answer]="RecAlignRerank RecAlignRetrieval"
+    [answer]="RecAlignRerank RecAlignRetrieval RecAlignFormats"
 )
 declare -A built=()
 
@@ -54,6 +56,7 @@ build_module() {
     [[ -n ${built[$m]:-} ]] && return
     case $m in   # dependencies first
         RecAlignData) build_module RecAlignFormats; build_module RecAlignTokenizer ;;
+        RecAlignRetrieval) build_module RecAlignFormats ;;
         RecAlignRerank) build_module RecAlignRetrieval ;;
     esac
     # shellcheck disable=SC2086  # the glob is meant to expand

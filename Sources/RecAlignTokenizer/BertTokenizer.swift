@@ -115,7 +115,9 @@ public final class BertTokenizer: @unchecked Sendable {
                                            problem: "token id \(id) is outside 0..<\(limit) for a vocabulary of \(entries) entries")
         }
         maxTokenID = emitted.reduce(maxID, max)
-        var names = [String](repeating: "", count: Int(maxID) + 1)
+        // Every id the tokenizer can emit has a name (an added token may carry an id of its own).
+        var names = [String](repeating: "", count: Int(maxTokenID) + 1)
+        for (t, id) in spec.splitTokens { names[Int(id)] = t }
         for (t, id) in spec.extraTokens { names[Int(id)] = t }
         for (t, id) in spec.vocab { names[Int(id)] = t }
         idToToken = names

@@ -141,5 +141,11 @@ import RecAlignTokenizer
         try Self.tinyJSON.replacingOccurrences(of: "\"padding\": null", with: "\"padding\": {\"pad_id\": 40}")
             .write(to: json, atomically: true, encoding: .utf8)
         #expect(try BertTokenizer(folder: folder).maxTokenID == 40)
+        // An added token whose id differs from the vocabulary's (Fuzz/regressions/tokenizer-files/added_id_mismatch.json):
+        // tokenize() indexed its name table past the end.
+        try Self.tinyJSON.replacingOccurrences(of: #"{"id": 9, "content": "<extra>""#, with: #"{"id": 50, "content": "<s>""#)
+            .write(to: json, atomically: true, encoding: .utf8)
+        let mismatch = try BertTokenizer(folder: folder)
+        #expect(mismatch.maxTokenID == 50 && mismatch.tokenIDs("ab<s>") == [7, 50] && mismatch.tokenize("ab<s>") == ["ab", "<s>"])
     }
 }
