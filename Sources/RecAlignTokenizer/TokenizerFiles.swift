@@ -70,10 +70,17 @@ enum TokenizerFiles {
         var vocab: [(String, Int32)] = []
         vocab.reserveCapacity(vocabMap.count)
         var lookup: [String: Int32] = [:]
+        // Ids index the token table the tokenizer allocates, so they must stay below the number of tokens
+        // (vocabulary plus added tokens): a stray huge id would otherwise allocate gigabytes.
+        let idLimit = vocabMap.count + ((root["added_tokens"] as? [Any])?.count ?? 0)
         for (token, value) in vocabMap {
             guard let id = intValue(value), id >= 0, id <= Int(Int32.max) else {
                 throw TokenizerError.malformed(file: file, field: "model.vocab[\"\(token)\"]",
                                                problem: "id is not a non-negative integer")
+            }
+            guard id < idLimit else {
+                throw TokenizerError.malformed(file: file, field: "model.vocab[\"\(token)\"]",
+                                               problem: "id \(id) is not below the number of tokens (\(idLimit))")
             }
             vocab.append((token, Int32(id)))
             lookup[token] = Int32(id)
@@ -114,6 +121,16 @@ enum TokenizerFiles {
                     throw TokenizerError.malformed(file: file, field: "added_tokens[\(k)]",
                                                    problem: "needs a string `content` and a non-negative `id`")
                 }
+                guard id < idLimit else {
+                    throw TokenizerError.malformed(file: file, field: "added_tokens[\(k)]",
+                                                   problem: "id \(id) is not below the number of tokens (\(idLimit))")
+                }
+                // One id per token: an added token already in the vocabulary must carry the vocabulary's id
+                // (Hugging Face writes it so), else its id would name no entry of the token table.
+                if let known = lookup[content], Int(known) != id {
+                    throw TokenizerError.malformed(file: file, field: "added_tokens[\(k)]",
+                                                   problem: "id \(id) differs from the vocabulary's id \(known) for \"\(content)\"")
+                }
                 let special = entry["special"] as? Bool ?? false
                 let normalized = entry["normalized"] as? Bool ?? !special
                 if lookup[content] == nil {
@@ -149,9 +166,10 @@ enum TokenizerFiles {
         }
         var padID: Int32 = lookup["[PAD]"] ?? 0
         if let padding = root["padding"] as? [String: Any] {
-            if let id = padding["pad_id"].flatMap(intValue) {
-                guard id >= 0, id <= Int(Int32.max) else {
-                    throw TokenizerError.malformed(file: file, field: "padding.pad_id", problem: "\(id) is not a non-negative 32-bit id")
+            if let value = padding["pad_id"], !(value is NSNull) {
+                guard let id = intValue(value), id >= 0, id <= Int(Int32.max), lookup.values.contains(Int32(id)) else {
+                    throw TokenizerError.malformed(file: file, field: "padding.pad_id",
+                                                   problem: "\(value) is not the id of a token in the vocabulary")
                 }
                 padID = Int32(id)
             }
