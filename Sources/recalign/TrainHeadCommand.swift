@@ -59,6 +59,11 @@ struct TrainHead: ParsableCommand {
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) && !isDir.boolValue {
             throw ValidationError("--out '\(out)' is a file; give a folder (it receives head.safetensors, head_config.json, metrics.json)")
         }
+        // The head replaces --out as a whole folder: never one that holds something other than a head.
+        if isDir.boolValue, let names = try? FileManager.default.contentsOfDirectory(atPath: out), !names.isEmpty,
+           !names.contains(HeadFiles.configName) {
+            throw ValidationError("--out '\(out)' holds other files and no \(HeadFiles.configName); give a new folder (the head replaces it whole)")
+        }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0") }

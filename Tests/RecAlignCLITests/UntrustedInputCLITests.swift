@@ -174,3 +174,14 @@ enum CLI {
         #expect(!r.stderr.contains("NSCocoaErrorDomain"))
     }
 }
+
+/// train-head replaces --out as one folder, so it refuses a folder that holds anything but a head.
+@Test func trainHeadRefusesAFolderWithOtherFiles() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "keep me".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["train-head", "--head", "linear", "--out", dir])
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("holds other files and no head_config.json"))
+    #expect(FileManager.default.fileExists(atPath: dir + "/notes.txt"))
+}
