@@ -27,30 +27,37 @@ enum HTTPPost {
     }()
 
     static func post(url: URL, headers: [(String, String)], body: Data, timeout: Double) async -> HTTPOutcome {
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let nanoseconds = UInt64(max(timeout, 0) * 1e9)
-        // The request races a timer; the loser is cancelled (cancelling the request closes its connection).
-        return await withTaskGroup(of: HTTPOutcome?.self) { group in
-            group.addTask {
-                do {
-                    let response = try await client.execute(request, timeout: .nanoseconds(Int64(nanoseconds) + 1_000_000_000))
-                    let buffer = try await response.body.collect(upTo: maxBody)
-                    return .answered(status: Int(response.status.code), body: Data(buffer.readableBytesView))
-                } catch {
-                    return Task.isCancelled ? nil : .connection(describe(error))
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: nanoseconds)
-                return .timeout
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .timeout
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url.absoluteString, method: .POST, headers: HTTPHeaders(headers),
+                                             body: .byteBuffer(ByteBuffer(bytes: body)))
+        } catch {
+            return .connection(describe(error))
         }
+        // The answer and a timer race on one event loop, so the outcome is decided there (a busy Swift
+        // concurrency pool cannot let a late answer beat the deadline); the loser is cancelled.
+        let loop = client.eventLoopGroup.next()
+        let outcome = loop.makePromise(of: HTTPOutcome.self)
+        let decided = LoopFlag()   // touched on `loop` only
+        let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: maxBody),
+                                  eventLoop: .delegate(on: loop))
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(max(timeout, 0) * 1e9))) {
+            guard decided.claim() else { return }
+            outcome.succeed(.timeout)
+            task.cancel()
+        }
+        task.futureResult.hop(to: loop).whenComplete { result in
+            timer.cancel()
+            guard decided.claim() else { return }
+            switch result {
+            case let .success(response):
+                outcome.succeed(.answered(status: Int(response.status.code),
+                                          body: Data(response.body.map { Array($0.readableBytesView) } ?? [])))
+            case let .failure(error):
+                outcome.succeed(.connection(describe(error)))
+            }
+        }
+        return (try? await outcome.futureResult.get()) ?? .timeout
     }
 
     /// One line for a failed request (NIO's errors print their whole structure).
@@ -60,4 +67,10 @@ enum HTTPPost {
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text.count > 300 ? String(text.prefix(300)) + "..." : text
     }
+}
+
+/// A flag set once, by whichever of two callbacks on the same event loop comes first.
+private final class LoopFlag: @unchecked Sendable {
+    private var set = false
+    func claim() -> Bool { if set { return false }; set = true; return true }
 }
