@@ -137,11 +137,6 @@ public final class Trainer {
 
     var lastGood: String? = nil
 
-    /// Saves `body`'s output as `dir` (`AtomicFolder`: a kill at any point leaves the old or the new folder).
-    func replaceFolder(_ dir: String, _ body: (String) throws -> Void) throws {
-        try AtomicFolder.replace(dir, body)
-    }
-
     /// Runs (or, with `resume` = a state folder, continues) training. Returns the best validation.
     /// A dead run's temporary checkpoint folders in the output folder are removed first (and a `state/` or `best/`
     /// it had moved aside is put back); a resume that cannot load creates nothing.
@@ -184,7 +179,7 @@ public final class Trainer {
 
         func saveState() throws {
             state.rngWords = rng.words
-            try replaceFolder(stateDir) { try state.save(to: $0, tuned: tuned, optimizer: optimizer, hardNegatives: hard) }
+            try AtomicFolder.replace(stateDir) { try state.save(to: $0, tuned: tuned, optimizer: optimizer, hardNegatives: hard) }
             try log.flush()
             try TrainingCurve.write(log.rows, title: "RecAlign \(tuned.method) — training curve", validationLabel: config.validationLabel,
                                     to: (config.outputDir as NSString).appendingPathComponent("curve.svg"))
@@ -194,7 +189,7 @@ public final class Trainer {
             lastValidatedStep = state.step
             guard let validate else {
                 // No validation: the latest weights are the checkpoint.
-                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
+                try AtomicFolder.replace(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
                 return false
             }
@@ -205,7 +200,7 @@ public final class Trainer {
                 state.badValidations += 1
             } else {
                 state.best = m; state.bestStep = state.step; state.badValidations = 0
-                try replaceFolder(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
+                try AtomicFolder.replace(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
             }
             progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: .nan, lr: optimizer.lr,
