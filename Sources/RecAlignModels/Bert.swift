@@ -20,18 +20,11 @@ public final class BertEmbeddings: Module {
         dropout = Dropout(Float(c.hiddenDropoutProb))
     }
 
-    /// Shapes: ids [B·T] -> [B, T', C] with T' = T + P when `prompt` [P, C] is given: the P virtual
-    /// token vectors go right after [CLS], and positions run over all T' tokens.
-    func callAsFunction(ids: [Int32], batch b: Int, length t: Int, prompt: Tensor?, rng: inout SeededRNG) -> Tensor {
-        var words = word_embeddings(ids, shape: [b, t])
-        if let prompt {
-            let p = prompt.shape[0]
-            let cls = narrow(words, axis: 1, start: 0, length: 1)
-            let rest = narrow(words, axis: 1, start: 1, length: t - 1)
-            words = concat([cls, repeatBatch(prompt, b), rest], axis: 1)
-            precondition(t + p <= position_embeddings.weight.shape[0], "sequence of \(t + p) tokens exceeds the model's positions")
-        }
+    /// Shapes: word vectors [B, T, C] (looked up in `word_embeddings`, possibly edited by an input adapter)
+    /// -> [B, T, C] with position and token-type embeddings added, normalised, dropped out.
+    func callAsFunction(words: Tensor, rng: inout SeededRNG) -> Tensor {
         let total = words.shape[1]
+        precondition(total <= position_embeddings.weight.shape[0], "sequence of \(total) tokens exceeds the model's positions")
         let positions = position_embeddings((0..<Int32(total)).map { $0 }, shape: [total])
         let types = token_type_embeddings([Int32](repeating: 0, count: total), shape: [total])
         let x = add(add(words, types), positions)
@@ -39,17 +32,12 @@ public final class BertEmbeddings: Module {
     }
 }
 
-/// Q, K, V projections and per-head scaled dot-product attention (HF `BertSelfAttention`).
+/// Q, K, V projections and per-head scaled dot-product attention (HF `BertSelfAttention`). The projections
+/// are `LinearLayer`s: an adapter (LoRA, IA3) replaces one by a module that wraps it.
 public final class BertSelfAttention: Module {
-    public let query: Linear
-    public let key: Linear
-    public let value: Linear
-    /// Optional LoRA adapters on the query and value projections (PEFT's default targets).
-    public var query_lora: LoRA?
-    public var value_lora: LoRA?
-    /// Q, K and V weights stacked [3C, C] (and packed for OpenBLAS's kernel) and biases [3C] for inference,
-    /// set only inside `BertModel.withInferenceWeights` (the weights cannot change there); nil otherwise.
-    var stackedQKV: (weight: Tensor, bias: Tensor, packed: PackedWeight?)?
+    public var query: any LinearLayer
+    public var key: any LinearLayer
+    public var value: any LinearLayer
     let heads: Int
     let dropout: Dropout
 
@@ -61,50 +49,36 @@ public final class BertSelfAttention: Module {
         dropout = Dropout(Float(c.attentionProbsDropoutProb))
     }
 
-    /// x [B, T, C], additive mask [B, S] (S = P + T with prefix keys/values [P, C]) -> context [B, T, C].
-    /// With `queries` [B, T_q, C] (a subset of x's rows), only those rows ask: keys and values still come from
-    /// every row of x, and the context is [B, T_q, C].
-    func callAsFunction(_ x: Tensor, queries: Tensor? = nil, mask: Tensor, prefix: (key: Tensor, value: Tensor)?,
-                        rng: inout SeededRNG) -> Tensor {
-        let d = x.shape[2] / heads
-        let inference = !Autograd.isGradEnabled || !(x.requiresGrad || query.weight.requiresGrad || key.weight.requiresGrad
-            || value.weight.requiresGrad || query_lora != nil || value_lora != nil || prefix != nil)
-        if inference && !(training && dropout.p > 0) && query_lora == nil && value_lora == nil && prefix == nil && queries == nil {
-            // One GEMM for Q, K and V (weights stacked [3C, C]), then fused attention per head.
-            let qkv = Autograd.noGrad { () -> Tensor in
-                if let (w, b, p) = stackedQKV { return linear(x, weight: w, bias: b, packed: p) }
-                let (w, b) = stackQKV()
-                return linear(x, weight: w, bias: b)
-            }
-            return attentionInference(packed: qkv, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
+    /// Shapes: x [B, T, C], additive mask [B, S] with S = P + T for extra keys / values [P, C] (prefix
+    /// tuning) -> context [B, T_q, C]. `queryRows` picks the rows that ask (all of x when nil); keys and values
+    /// come from every row. With `weights` (inference) one stacked GEMM gives Q, K and V; without, the
+    /// modules run with autograd and dropout (training).
+    func callAsFunction(_ x: Tensor, mask: Tensor, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)?,
+                        weights: InferenceWeights.Projection?, rng: inout SeededRNG) -> Tensor {
+        let c = x.shape[2], scale = 1 / Float(c / heads).squareRoot()
+        var q: Tensor, k: Tensor, v: Tensor
+        if let weights {
+            let qkv = weights(x)
+            if extra == nil && queryRows == nil { return attentionInference(packed: qkv, mask: mask, heads: heads, scale: scale) }
+            q = narrow(qkv, axis: 2, start: 0, length: c); k = narrow(qkv, axis: 2, start: c, length: c)
+            v = narrow(qkv, axis: 2, start: 2 * c, length: c)
+            if let queryRows { q = queryRows(q) }
+        } else {
+            q = query(queryRows?(x) ?? x); k = key(x); v = value(x)
         }
-        let xq = queries ?? x
-        var q = query(xq), k = key(x), v = value(x)
-        if let query_lora { q = add(q, query_lora(xq)) }
-        if let value_lora { v = add(v, value_lora(x)) }
-        if let prefix {
+        if let extra {
             let b = x.shape[0]
-            k = concat([repeatBatch(prefix.key, b), k], axis: 1)
-            v = concat([repeatBatch(prefix.value, b), v], axis: 1)
+            k = concat([repeatBatch(extra.key, b), k], axis: 1)
+            v = concat([repeatBatch(extra.value, b), v], axis: 1)
         }
-        if !Autograd.needsGrad(q, k, v) && !(training && dropout.p > 0) {
-            return attentionInference(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot())
-        }
-        return attention(q, k, v, mask: mask, heads: heads, scale: 1 / Float(d).squareRoot(),
-                         dropout: training ? dropout.p : 0, rng: &rng)
-    }
-
-    /// Copies of the Q, K, V weights stacked [3C, C] and biases [3C] (one GEMM computes all three).
-    func stackQKV() -> (weight: Tensor, bias: Tensor) {
-        Autograd.noGrad {
-            (concat([query.weight, key.weight, value.weight], axis: 0), concat([query.bias!, key.bias!, value.bias!], axis: 0))
-        }
+        if weights != nil { return attentionInference(q, k, v, mask: mask, heads: heads, scale: scale) }
+        return attention(q, k, v, mask: mask, heads: heads, scale: scale, dropout: training ? dropout.p : 0, rng: &rng)
     }
 }
 
 /// Output projection + dropout + residual + LayerNorm (HF `BertSelfOutput` and `BertOutput`).
 public final class BertResidualOutput: Module {
-    public let dense: Linear
+    public var dense: any LinearLayer
     public let LayerNorm: RecAlignNN.LayerNorm
     let dropout: Dropout
 
@@ -114,8 +88,9 @@ public final class BertResidualOutput: Module {
         dropout = Dropout(Float(c.hiddenDropoutProb))
     }
 
-    func callAsFunction(_ h: Tensor, residual: Tensor, rng: inout SeededRNG) -> Tensor {
-        LayerNorm(add(dropout(dense(h), rng: &rng), residual))
+    /// h [B, T, nIn], residual [B, T, C] -> [B, T, C]; `weights` replace `dense` in inference.
+    func callAsFunction(_ h: Tensor, residual: Tensor, weights: InferenceWeights.Projection?, rng: inout SeededRNG) -> Tensor {
+        LayerNorm(add(dropout(weights?(h) ?? dense(h), rng: &rng), residual))
     }
 }
 
@@ -134,7 +109,7 @@ public final class BertAttention: Module {
 
 /// Feed-forward up-projection with GELU (HF `BertIntermediate`).
 public final class BertIntermediate: Module {
-    public let dense: Linear
+    public var dense: any LinearLayer
     init(_ c: BertConfig, rng: inout SeededRNG) { dense = Linear(c.hiddenSize, c.intermediateSize, rng: &rng) }
 }
 
@@ -150,13 +125,22 @@ public final class BertLayer: Module {
         output = BertResidualOutput(c.intermediateSize, c, rng: &rng)
     }
 
-    /// x [B, T, C] -> [B, T, C]; with `queries` [B, T_q, C] (a subset of x's rows) -> [B, T_q, C]: only those
-    /// rows are computed, attending to every row of x.
-    func callAsFunction(_ x: Tensor, queries: Tensor? = nil, mask: Tensor, prefix: (key: Tensor, value: Tensor)?,
-                        rng: inout SeededRNG) -> Tensor {
-        let ctx = attention.selfAttention(x, queries: queries, mask: mask, prefix: prefix, rng: &rng)
-        let h = attention.output(ctx, residual: queries ?? x, rng: &rng)
-        return output(gelu(intermediate.dense(h)), residual: h, rng: &rng)
+    /// Its projections by module path below the layer, with the key path that holds each: the one table an
+    /// adapter uses to find and swap the modules it targets (PEFT matches `target_modules` against these names).
+    public static let projections: [(name: String, slot: ReferenceWritableKeyPath<BertLayer, any LinearLayer>)] = [
+        ("attention.self.query", \.attention.selfAttention.query), ("attention.self.key", \.attention.selfAttention.key),
+        ("attention.self.value", \.attention.selfAttention.value), ("attention.output.dense", \.attention.output.dense),
+        ("intermediate.dense", \.intermediate.dense), ("output.dense", \.output.dense),
+    ]
+
+    /// x [B, T, C] -> [B, T_q, C]: `queryRows` picks the rows computed (all when nil), each attending to every
+    /// row of x. `weights`: inference with prepared weights; nil: training (autograd, dropout).
+    func callAsFunction(_ x: Tensor, mask: Tensor, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)? = nil,
+                        weights: InferenceWeights.Layer?, rng: inout SeededRNG) -> Tensor {
+        let ctx = attention.selfAttention(x, mask: mask, extra: extra, queryRows: queryRows, weights: weights?.qkv, rng: &rng)
+        let h = attention.output(ctx, residual: queryRows?(x) ?? x, weights: weights?.attentionOutput, rng: &rng)
+        let up = weights?.intermediate(h) ?? intermediate.dense(h)
+        return output(gelu(up), residual: h, weights: weights?.output, rng: &rng)
     }
 }
 
@@ -197,24 +181,6 @@ public struct TokenBatch {
     }
 }
 
-/// Trainable inputs that prompt methods add to a frozen encoder.
-public struct PromptInputs {
-    /// Soft prompt [P, C]: virtual tokens inserted after [CLS].
-    public var softPrompt: Tensor?
-    /// Per-layer prefix keys and values, each [P, C] (prefix tuning / P-tuning v2).
-    public var prefixes: [(key: Tensor, value: Tensor)]?
-    /// Whether the soft prompt's virtual tokens count in the pooling mask. Default false: they attend and
-    /// are attended to, but the sentence vector pools the text's own tokens, so an untrained prompt starts
-    /// near the frozen embedding (pooling 20 shared vectors into every text first blurs all texts together).
-    public var poolVirtualTokens: Bool
-    public init(softPrompt: Tensor? = nil, prefixes: [(key: Tensor, value: Tensor)]? = nil, poolVirtualTokens: Bool = false) {
-        self.softPrompt = softPrompt; self.prefixes = prefixes; self.poolVirtualTokens = poolVirtualTokens
-    }
-    /// Virtual tokens added to the sequence.
-    public var promptLength: Int { softPrompt?.shape[0] ?? 0 }
-    public var prefixLength: Int { prefixes?.first?.key.shape[0] ?? 0 }
-}
-
 /// The BERT encoder (HF `BertModel` without its pooler): token ids -> last hidden states [B, T, C].
 public final class BertModel: Module {
     public let embeddings: BertEmbeddings
@@ -229,85 +195,58 @@ public final class BertModel: Module {
         encoder = BertEncoder(config, rng: &rng)
     }
 
-    /// Runs `body` with every layer's weights prepared once for inference instead of once per batch per
-    /// layer: Q, K and V stacked, and every projection packed for OpenBLAS's kernel (`PackedWeight`; skipped
-    /// when the kernels are unavailable). The weights must not change inside `body` (it is one `encode`
-    /// call); a nested call reuses the outer preparation.
-    /// Q, K and V are also packed one by one when something takes the unstacked attention path: `prompts` (a
-    /// soft prompt's last layer, prefixes) or LoRA layers. Plain texts need only the stacked pack.
-    public func withInferenceWeights<R>(prompts: PromptInputs = PromptInputs(), _ body: () throws -> R) rethrows -> R {
-        let attention = encoder.layer.map(\.attention.selfAttention)
-        if attention.contains(where: { $0.stackedQKV != nil }) { return try body() }
-        let separate = prompts.softPrompt != nil || prompts.prefixes != nil
-            || attention.contains { $0.query_lora != nil || $0.value_lora != nil }
-        let qkv = Set(attention.flatMap { [$0.query, $0.key, $0.value].map(ObjectIdentifier.init) })
-        let all = projections.filter { separate || !qkv.contains(ObjectIdentifier($0)) }
-        let saved = all.map(\.packed.forward)
-        for a in attention {
-            let (w, b) = a.stackQKV()
-            a.stackedQKV = (w, b, PackedWeight(w))
-        }
-        for p in all { p.packed.forward = PackedWeight(p.weight) }
-        defer {
-            for a in attention { a.stackedQKV = nil }
-            for (p, was) in zip(all, saved) { p.packed.forward = was }
-        }
-        return try body()
-    }
-
-    /// The encoder's projections (Q, K, V, attention output, intermediate, output of every layer).
+    /// The encoder's base projections (Q, K, V, attention output, intermediate, output of every layer; under
+    /// an adapter, the projection it wraps).
     public var projections: [Linear] {
-        encoder.layer.flatMap { l -> [Linear] in
-            let sa = l.attention.selfAttention
-            return [sa.query, sa.key, sa.value, l.attention.output.dense, l.intermediate.dense, l.output.dense]
-        }
+        encoder.layer.flatMap { l in BertLayer.projections.map { l[keyPath: $0.slot].base } }
     }
 
     /// Packs every frozen projection's weight for OpenBLAS's kernel, for the forward product and for the
-    /// input gradient (prompt, prefix and LoRA training run every step through the frozen weights), and drops
-    /// the packs of trainable ones. Call after freezing or unfreezing.
+    /// input gradient (prompt, prefix and adapter training run every step through the frozen weights), and
+    /// drops the packs of trainable ones. Call after freezing or unfreezing.
     public func packFrozenWeights() {
         for p in projections {
             p.packed = p.weight.requiresGrad ? (nil, nil) : (PackedWeight(p.weight), PackedWeight(p.weight, transposed: true))
         }
     }
 
-    /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C]; `poolMask` [B, T'] (1 = real token, or
-    /// virtual token when `prompts.poolVirtualTokens`) is returned for pooling. With a soft prompt whose virtual
-    /// tokens are not pooled, hidden is [B, T, C] (the text's rows: the last layer computes no others) and
-    /// `poolMask` is the batch's mask. Dropout is active when the
-    /// model is in training mode.
-    public func callAsFunction(_ batch: TokenBatch, prompts: PromptInputs = .init(),
+    /// Forward pass. Shapes: batch [B, T] -> hidden [B, T', C] and `poolMask` [B, T'] (1 on the rows pooled
+    /// into the sentence vector). An input adapter may insert P tokens after [CLS] (T' = T + P) and supply
+    /// extra keys / values per layer. When the inserted tokens are not pooled, the last layer computes only the
+    /// text's rows (the others would be thrown away): hidden is [B, T, C] and `poolMask` the batch's mask.
+    /// `weights` (from `InferenceWeights(model)`): inference; nil: autograd, with dropout in training mode.
+    public func callAsFunction(_ batch: TokenBatch, adapter: (any InputAdapter)? = nil, weights: InferenceWeights? = nil,
                                rng: inout SeededRNG) -> (hidden: Tensor, poolMask: Tensor) {
-        let b = batch.batch, t = batch.length, p = prompts.promptLength, pk = prompts.prefixLength
-        var x = embeddings(ids: batch.ids, batch: b, length: t, prompt: prompts.softPrompt, rng: &rng)
+        let b = batch.batch, t = batch.length, p = adapter?.insertedTokens ?? 0, pk = adapter?.extraKeyCount ?? 0
+        var words = embeddings.word_embeddings(batch.ids, shape: [b, t])
+        if let adapter, p > 0 { words = adapter.insert(into: words) }
+        var x = embeddings(words: words, rng: &rng)
         let total = t + p
-        // Token mask over the T' tokens (virtual tokens are tokens).
+        // Token mask over the T' tokens (inserted tokens are tokens).
         var tokens = [Float](repeating: 0, count: b * total)
         for bi in 0..<b {
             tokens[bi * total] = batch.mask[bi * t]
             for j in 0..<p { tokens[bi * total + 1 + j] = 1 }
             for ti in 1..<max(t, 1) { tokens[bi * total + p + ti] = batch.mask[bi * t + ti] }
         }
-        // Additive attention mask over the S = P_k + T' keys: 0 for prefix and tokens, finfo.min for padding.
+        // Additive attention mask over the S = P_k + T' keys: 0 for extra keys and tokens, finfo.min for padding.
         let s = pk + total
         var additive = [Float](repeating: 0, count: b * s)
         for bi in 0..<b { for j in 0..<total where tokens[bi * total + j] == 0 { additive[bi * s + pk + j] = -Float.greatestFiniteMagnitude } }
         let mask = Tensor(additive, shape: [b, s])
-        // When the virtual tokens are not pooled, the last layer computes only the text rows: there the virtual
-        // tokens serve as keys and values alone (their own outputs would be thrown away).
-        let textOnlyLast = p > 0 && !prompts.poolVirtualTokens && t >= 2
+        let pooled = adapter?.poolsInsertedTokens ?? false
+        let textOnlyLast = p > 0 && !pooled && t >= 2
+        let textRows: (Tensor) -> Tensor = { y in
+            concat([narrow(y, axis: 1, start: 0, length: 1), narrow(y, axis: 1, start: 1 + p, length: t - 1)], axis: 1)
+        }
         for (i, layer) in encoder.layer.enumerated() {
-            if textOnlyLast && i == encoder.layer.count - 1 {
-                let text = concat([narrow(x, axis: 1, start: 0, length: 1), narrow(x, axis: 1, start: 1 + p, length: t - 1)], axis: 1)
-                x = layer(x, queries: text, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
-            } else {
-                x = layer(x, mask: mask, prefix: prompts.prefixes?[i], rng: &rng)
-            }
+            let last = textOnlyLast && i == encoder.layer.count - 1
+            x = layer(x, mask: mask, extra: adapter?.extraKeysValues(layer: i), queryRows: last ? textRows : nil,
+                      weights: weights?.layers[i], rng: &rng)
         }
         if textOnlyLast { return (x, Tensor(batch.mask, shape: [b, t])) }
         var pool = tokens
-        if p > 0 && !prompts.poolVirtualTokens { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
+        if p > 0 && !pooled { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
         return (x, Tensor(pool, shape: [b, total]))
     }
 }

@@ -41,14 +41,14 @@ public enum BertWeights {
         return n
     }
 
-    /// Copies every parameter of `model` (except those under `skipping` prefixes, e.g. LoRA adapters)
-    /// from `file`; returns the names that were ignored.
+    /// Copies every parameter of `model` (a model without adapters: load before attaching them) from `file`;
+    /// returns the names that were ignored.
     @discardableResult
-    public static func load(_ model: Module, from file: SafeTensorsFile, skipping: [String] = ["_lora."]) throws -> [String] {
+    public static func load(_ model: Module, from file: SafeTensorsFile) throws -> [String] {
         var byName: [String: String] = [:]
         for n in file.names { byName[canonical(n)] = n }
         var missing: [String] = [], wrongShape: [String] = [], used = Set<String>()
-        for (name, t) in model.namedParameters() where !skipping.contains(where: { name.contains($0) }) {
+        for (name, t) in model.namedParameters() {
             guard let fileName = byName[name], let info = file.info(fileName) else { missing.append(name); continue }
             used.insert(fileName)
             guard info.shape.reduce(1, *) == t.count, info.shape == t.shape || info.shape.filter({ $0 != 1 }) == t.shape.filter({ $0 != 1 }) else {
@@ -75,9 +75,9 @@ public enum BertWeights {
     }
 
     /// Writes every parameter under its HF name (no prefix), as transformers' BertModel saves them.
-    public static func save(_ model: Module, to path: String, skipping: [String] = ["_lora."]) throws {
+    public static func save(_ model: Module, to path: String) throws {
         var w = SafeTensorsWriter()
-        for (name, t) in model.namedParameters() where !skipping.contains(where: { name.contains($0) }) {
+        for (name, t) in model.namedParameters() {
             try w.add(name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer))
         }
         try w.write(to: path)

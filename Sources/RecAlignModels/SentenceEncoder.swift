@@ -26,8 +26,9 @@ public final class SentenceEncoder: @unchecked Sendable {
     public var pooling: SentencePooling
     /// Max tokens per text including [CLS] / [SEP] (sentence_bert_config.json unless overridden).
     public var maxLength: Int
-    /// Trainable inputs of prompt methods (soft prompt, prefixes), empty for a plain encoder.
-    public var prompts = PromptInputs()
+    /// The input adapter of a prompt method (soft prompt, prefixes); nil for a plain encoder. Weight adapters
+    /// (LoRA, IA3) live in the model's modules instead.
+    public var inputAdapter: (any InputAdapter)?
 
     /// Loads an HF / sentence-transformers folder. `maxLength` overrides `max_seq_length`.
     public init(path: String, maxLength: Int? = nil) throws {
@@ -66,7 +67,7 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// `maxLength` keeps its most recent items (PROTOCOL section 5). Only when text + prompt would pass the
     /// model's position table is the text cut further.
     public func tokenize(_ texts: [String]) -> (ids: [[Int32]], truncated: Int) {
-        let limit = min(maxLength, model.config.maxPositionEmbeddings - prompts.promptLength)
+        let limit = min(maxLength, model.config.maxPositionEmbeddings - (inputAdapter?.insertedTokens ?? 0))
         var truncated = 0
         let ids = texts.map { t -> [Int32] in
             let e = tokenizer.encode(t, maxLength: limit)
@@ -86,20 +87,20 @@ public final class SentenceEncoder: @unchecked Sendable {
         return TokenBatch(ids: ids, mask: mask, batch: group.count, length: t)
     }
 
-    /// Embeddings of one padded batch with autograd (training) or without (inference): [B, dim].
-    /// In inference (no grad, eval mode) a batch of at least `dataParallelMinTokens` tokens is split into one
-    /// slice of rows per core, each encoded with single-threaded kernels (see `BLAS.dataParallel`).
-    public func embed(_ batch: TokenBatch, rng: inout SeededRNG) -> Tensor {
-        if !Autograd.isGradEnabled && !model.training && Parallel.workers > 1 && batch.batch >= Parallel.workers
+    /// Embeddings of one padded batch: [B, dim]. Without `weights`, with autograd and, in training mode,
+    /// dropout (training). With `weights` (inference), a batch of at least `dataParallelMinTokens` tokens is
+    /// split into one slice of rows per core, each encoded with single-threaded kernels (`BLAS.dataParallel`).
+    public func embed(_ batch: TokenBatch, weights: InferenceWeights? = nil, rng: inout SeededRNG) -> Tensor {
+        if let weights, Parallel.workers > 1 && batch.batch >= Parallel.workers
             && batch.batch * batch.length >= SentenceEncoder.dataParallelMinTokens {
-            return embedDataParallel(batch)
+            return embedDataParallel(batch, weights: weights)
         }
-        return pooled(batch, rng: &rng)
+        return pooled(batch, weights: weights, rng: &rng)
     }
 
-    /// Encoder forward and pooling of one batch, in the calling thread's grad mode: [B, dim].
-    func pooled(_ batch: TokenBatch, rng: inout SeededRNG) -> Tensor {
-        let (h, m) = model(batch, prompts: prompts, rng: &rng)
+    /// Encoder forward and pooling of one batch: [B, dim].
+    func pooled(_ batch: TokenBatch, weights: InferenceWeights?, rng: inout SeededRNG) -> Tensor {
+        let (h, m) = model(batch, adapter: inputAdapter, weights: weights, rng: &rng)
         return pooling(h, mask: m)
     }
 
@@ -107,7 +108,7 @@ public final class SentenceEncoder: @unchecked Sendable {
     public nonisolated(unsafe) static var dataParallelMinTokens = 256
 
     /// Inference on row slices of `batch` in parallel; rows of the result in the batch's order: [B, dim].
-    func embedDataParallel(_ batch: TokenBatch) -> Tensor {
+    func embedDataParallel(_ batch: TokenBatch, weights: InferenceWeights) -> Tensor {
         let dim = dimension
         let out = Tensor(zeros: [batch.batch, dim])
         let od = out.data
@@ -115,7 +116,7 @@ public final class SentenceEncoder: @unchecked Sendable {
             let rows = Parallel.share(batch.batch, worker: w, of: workers)
             guard !rows.isEmpty else { return }
             var rng = SeededRNG(seed: 0)
-            let e = Autograd.noGrad { pooled(batch.rows(rows), rng: &rng) }
+            let e = Autograd.noGrad { pooled(batch.rows(rows), weights: weights, rng: &rng) }
             (od + rows.lowerBound * dim).update(from: e.data, count: rows.count * dim)
         }
         return out
@@ -126,7 +127,10 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// bit-identical vectors whatever the batching (ml-100k lists some films twice: a target and its twin then
     /// tie exactly, and the protocol's tie rule, not float noise from padding, orders them).
     /// `progress(done, total)` is called after each batch (counting every text, duplicates included).
-    public func encode(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
+    /// `weights`: inference weights prepared earlier (`InferenceWeights(model)`), to share them between calls
+    /// while the model does not change; prepared here when nil.
+    public func encode(_ texts: [String], batchSize: Int = 32, weights: InferenceWeights? = nil,
+                       progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
         let (allIds, truncated) = tokenize(texts)
         var firstOf: [[Int32]: Int] = [:], ids: [[Int32]] = [], copies: [[Int]] = []
         for (i, t) in allIds.enumerated() {
@@ -141,11 +145,12 @@ public final class SentenceEncoder: @unchecked Sendable {
         model.train(false)
         defer { model.train(wasTraining) }
         var done = 0
-        model.withInferenceWeights(prompts: prompts) {
+        let weights = weights ?? InferenceWeights(model)
+        do {
             for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
                 let idx = Array(order[start..<min(order.count, start + batchSize)])
                 let batch = SentenceEncoder.pad(idx.map { ids[$0] }, padID: tokenizer.padID)
-                let emb = Autograd.noGrad { embed(batch, rng: &rng) }
+                let emb = Autograd.noGrad { embed(batch, weights: weights, rng: &rng) }
                 for (k, u) in idx.enumerated() {
                     for i in copies[u] {
                         out.withUnsafeMutableBufferPointer { (($0.baseAddress! + i * dim)).update(from: emb.data + k * dim, count: dim) }

@@ -2,8 +2,20 @@
 import Foundation
 import RecAlignTensor
 
+/// A projection x [..., in] -> [..., out]: a `Linear`, or an adapter that wraps one (LoRA, IA3). Models hold
+/// their projections as `any LinearLayer`, so an adapter is attached by swapping the module, as PEFT does.
+public protocol LinearLayer: Module {
+    /// y = f(x) with autograd.
+    func callAsFunction(_ x: Tensor) -> Tensor
+    /// The wrapped projection (itself for a plain `Linear`).
+    var base: Linear { get }
+    /// The single projection this layer equals, (W', b') with f(x) = x W'ᵀ + b': new tensors for an adapter
+    /// (its update merged in), the layer's own for a plain `Linear`. Used by inference and model export.
+    func merged() -> (weight: Tensor, bias: Tensor?)
+}
+
 /// y = x Wᵀ + b with `weight` [out, in] and `bias` [out] (torch.nn.Linear).
-public final class Linear: Module {
+public final class Linear: Module, LinearLayer {
     public let weight: Tensor
     public let bias: Tensor?
 
@@ -14,9 +26,8 @@ public final class Linear: Module {
         self.bias = bias ? .uniform([nOut], -bound, bound, rng: &rng, requiresGrad: true) : nil
     }
 
-    /// `weight` packed for OpenBLAS's kernel (forward x·Wᵀ, and dY·W for the input gradient), set where the
-    /// weight cannot change: inside an inference scope (`BertModel.withInferenceWeights`, forward only) or
-    /// while it is frozen for training (`BertModel.packFrozenWeights`); nil otherwise.
+    /// `weight` packed for OpenBLAS's kernel (forward x·Wᵀ, and dY·W for the input gradient), set while the
+    /// weight is frozen for training (`BertModel.packFrozenWeights`); nil otherwise.
     public var packed: (forward: PackedWeight?, inputGradient: PackedWeight?) = (nil, nil)
 
     public init(weight: Tensor, bias: Tensor?) { self.weight = weight; self.bias = bias }
@@ -24,6 +35,9 @@ public final class Linear: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         linear(x, weight: weight, bias: bias, packed: packed.forward, packedForInputGradient: packed.inputGradient)
     }
+
+    public var base: Linear { self }
+    public func merged() -> (weight: Tensor, bias: Tensor?) { (weight, bias) }
 }
 
 /// Row lookup table `weight` [V, C] (torch.nn.Embedding).

@@ -4,17 +4,10 @@ import RecAlignNN
 import RecAlignModels
 import RecAlignTensor
 
-/// Embeds padded batches with autograd and concatenates the rows. The pooling masks go to `keepAlive`:
-/// RecAlignTensor's `meanPool` backward reads its mask through a raw pointer without retaining the
-/// tensor, so they must outlive `Autograd.backward`.
-public func embedBatches(_ encoder: SentenceEncoder, _ batches: [TokenBatch], rng: inout SeededRNG,
-                         keepAlive: inout [Tensor]) -> Tensor {
-    var parts: [Tensor] = []
-    for b in batches {
-        let (h, m) = encoder.model(b, prompts: encoder.prompts, rng: &rng)
-        keepAlive.append(m)
-        parts.append(encoder.pooling(h, mask: m))
-    }
+/// Embeds padded batches with autograd (training mode: dropout when the encoder is training) and
+/// concatenates the rows: [Σ B, dim].
+public func embedBatches(_ encoder: SentenceEncoder, _ batches: [TokenBatch], rng: inout SeededRNG) -> Tensor {
+    let parts = batches.map { encoder.embed($0, rng: &rng) }
     return parts.count == 1 ? parts[0] : concat(parts, axis: 0)
 }
 
@@ -50,8 +43,6 @@ public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], user
                                  loss: MultipleNegativesRankingLoss, rng: inout SeededRNG,
                                  dataParallel: Bool = true, stepIndex: Int = 0,
                                  lossObserver: ((Int, Float) -> Float)? = nil, lastGood: String? = nil) throws -> Float {
-    var keepAlive: [Tensor] = []
-    defer { withExtendedLifetime(keepAlive) {} }
     var graph: DataParallelGraph? = nil
     let anchors: Tensor, candidates: Tensor
     if dataParallel && Parallel.workers > 1 && !Parallel.isSerialThread {
@@ -59,8 +50,8 @@ public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], user
         graph = g
         (anchors, candidates) = (g.anchors, g.candidates)
     } else {
-        anchors = embedBatches(tuned.encoder, users, rng: &rng, keepAlive: &keepAlive)
-        candidates = embedBatches(tuned.encoder, items, rng: &rng, keepAlive: &keepAlive)
+        anchors = embedBatches(tuned.encoder, users, rng: &rng)
+        candidates = embedBatches(tuned.encoder, items, rng: &rng)
     }
     let l = loss(anchors: anchors, candidates: candidates)
     var value = l[0]
@@ -88,7 +79,6 @@ final class DataParallelGraph {
     final class Worker {
         var parts: [Part] = []
         var tape: [() -> Void] = []
-        var keepAlive: [Tensor] = []
     }
 
     let anchors: Tensor, candidates: Tensor
@@ -110,9 +100,7 @@ final class DataParallelGraph {
                 for b in batches {
                     let share = Parallel.share(b.batch, worker: w, of: count)
                     if !share.isEmpty {
-                        let (h, m) = encoder.model(b.rows(share), prompts: encoder.prompts, rng: &r)
-                        me.keepAlive.append(m)
-                        me.parts.append(Part(user: user, row: row + share.lowerBound, output: encoder.pooling(h, mask: m)))
+                        me.parts.append(Part(user: user, row: row + share.lowerBound, output: encoder.embed(b.rows(share), rng: &r)))
                     }
                     row += b.batch
                 }

@@ -189,7 +189,7 @@ public final class Trainer {
             lastValidatedStep = state.step
             guard let validate else {
                 // No validation: the latest weights are the checkpoint.
-                try AtomicFolder.replace(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
+                try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
                 return false
             }
@@ -200,7 +200,7 @@ public final class Trainer {
                 state.badValidations += 1
             } else {
                 state.best = m; state.bestStep = state.step; state.badValidations = 0
-                try AtomicFolder.replace(bestDir) { try saveCheckpoint(tuned, to: $0); try config.provenance?.write(to: $0) }
+                try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
             }
             progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: .nan, lr: optimizer.lr,

@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignNN
 import RecAlignFormats
+import RecAlignModels
 import RecAlignRetrieval
 
 /// The resumable state of a run, saved as `state.safetensors` (trainable weights `param.<name>`, AdamW

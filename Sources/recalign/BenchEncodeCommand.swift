@@ -39,10 +39,9 @@ struct BenchEncode: ParsableCommand {
             let tb = syntheticBatch(encoder, length: t, rng: &rng)
             var best = Double.infinity
             // As in an `encode` call: Q/K/V stacked and the weights packed once (ONNX Runtime prepacks at load).
-            encoder.model.withInferenceWeights() {
-                _ = timedEmbed(encoder, tb, rng: &rng)
-                for _ in 0..<reps { best = min(best, timedEmbed(encoder, tb, rng: &rng)) }
-            }
+            let weights = InferenceWeights(encoder.model)
+            _ = timedEmbed(encoder, tb, weights, rng: &rng)
+            for _ in 0..<reps { best = min(best, timedEmbed(encoder, tb, weights, rng: &rng)) }
             perLength[String(t)] = Double(batch) / best
             let n = Double(batch * t), h = Double(cfg.hiddenSize), f = Double(cfg.intermediateSize), l = Double(cfg.numHiddenLayers)
             let flops = 2 * n * (4 * h * h + 2 * h * f) * l + 2 * 2 * Double(batch) * Double(t * t) * h * l
@@ -83,9 +82,9 @@ struct BenchEncode: ParsableCommand {
     var lengthList: [Int] { lengths.split(separator: ",").compactMap { Int($0) } }
 
     /// Seconds of one inference pass over `tb`.
-    func timedEmbed(_ encoder: SentenceEncoder, _ tb: TokenBatch, rng: inout SeededRNG) -> Double {
+    func timedEmbed(_ encoder: SentenceEncoder, _ tb: TokenBatch, _ weights: InferenceWeights, rng: inout SeededRNG) -> Double {
         let t0 = Date()
-        _ = Autograd.noGrad { encoder.embed(tb, rng: &rng) }
+        _ = Autograd.noGrad { encoder.embed(tb, weights: weights, rng: &rng) }
         return Date().timeIntervalSince(t0)
     }
 
@@ -101,14 +100,15 @@ struct BenchEncode: ParsableCommand {
     func serveTimedCalls(_ encoder: SentenceEncoder, rng: inout SeededRNG) throws {
         var batches: [Int: TokenBatch] = [:]
         for t in lengthList { batches[t] = syntheticBatch(encoder, length: t, rng: &rng) }
-        try encoder.model.withInferenceWeights() {
-            for tb in batches.values { _ = timedEmbed(encoder, tb, rng: &rng) }
+        let weights = InferenceWeights(encoder.model)
+        do {
+            for tb in batches.values { _ = timedEmbed(encoder, tb, weights, rng: &rng) }
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {
                 guard let t = Int(line.trimmingCharacters(in: .whitespaces)), let tb = batches[t] else {
                     throw ValidationError("bench-encode --serve: unknown length request \(line.debugDescription); lengths: \(lengths)")
                 }
-                print("{\"seconds\": \(timedEmbed(encoder, tb, rng: &rng))}"); fflush(stdout)
+                print("{\"seconds\": \(timedEmbed(encoder, tb, weights, rng: &rng))}"); fflush(stdout)
             }
         }
     }

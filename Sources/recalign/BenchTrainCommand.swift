@@ -30,7 +30,8 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         let encoder = try SentenceEncoder(path: model, maxLength: 512)
         var rng = SeededRNG(seed: 1)
-        let tuned = try TunedEncoder(method == "full" ? .full : .prompt(length: promptLength, initText: nil), encoder: encoder, rng: &rng)
+        let tuning: any TuningMethod = method == "full" ? FullTuning() : SoftPromptTuning(length: promptLength, initText: nil)
+        let tuned = try TunedEncoder(tuning, encoder: encoder, rng: &rng)
         let optimizer = tuned.optimizer(lr: method == "full" ? 5e-5 : 3e-3, weightDecay: method == "full" ? 0.01 : 0)
         let vocab = encoder.model.config.vocabSize
         func randomBatch(_ t: Int) -> TokenBatch {

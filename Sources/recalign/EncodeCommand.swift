@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import RecAlignFormats
 import RecAlignModels
-import RecAlignTraining
 import RecAlignRetrieval
 
 /// Output formats of an embedding matrix.

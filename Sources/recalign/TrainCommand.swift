@@ -9,24 +9,19 @@ import RecAlignRetrieval
 import RecAlignTraining
 import RecAlignTensor
 
-/// Method names on the command line.
-enum MethodName: String, ExpressibleByArgument, CaseIterable {
-    case full, topLayers = "top-layers", prompt, prefix, lora
-}
-
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tune an encoder on a corpus's training pairs with in-batch negatives (MNRL).",
         discussion: """
         Writes into --out: best/ (the best checkpoint by validation Recall@10, NDCG@10 breaking ties: a \
-        sentence-transformers folder for full / top-layers, a PEFT adapter folder for LoRA, \
+        sentence-transformers folder for full / top-layers, a PEFT adapter folder for LoRA and IA3, \
         adapter.safetensors + adapter_config.json for prompt / prefix), state/ (resume with --resume OUT/state), metrics.jsonl and curve.svg.
         """)
 
     @Option(help: "Base HF / sentence-transformers model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
     @OptionGroup var corpusOptions: CorpusOptions
-    @Option(help: "full | top-layers | prompt | prefix | lora.") var method: MethodName
+    @Option(help: ArgumentHelp("Tuning method.", valueName: TuningMethods.names.joined(separator: "|"))) var method: String
     @Option(help: "top-layers: how many of the last encoder layers train.") var layers: Int = 2
     @Option(help: "prompt / prefix: number of virtual tokens.") var promptLength: Int = 20
     @Option(help: "prompt: initialise from this text's token embeddings (default: random vocabulary rows).") var promptInit: String?
@@ -39,8 +34,9 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the pair subsample.") var pairsSeed: UInt64 = 42
     @Option(help: "Epochs.") var epochs: Int = 1
     @Option(help: "Pairs per batch.") var batchSize: Int = 32
-    @Option(help: "Peak learning rate (default: full 5e-5, top-layers 1e-4, prompt 3e-3, prefix 3e-3, lora 5e-4).") var lr: Float?
-    @Option(help: "AdamW weight decay (default: 0.01 fine-tuning, 0 prompt / prefix / LoRA).") var weightDecay: Float?
+    @Option(help: "Peak learning rate (default: \(TuningMethods.all.map { "\($0.name) \($0.defaultLearningRate)" }.joined(separator: ", "))).")
+    var lr: Float?
+    @Option(help: "AdamW weight decay (default: 0.01 fine-tuning, 0 adapters).") var weightDecay: Float?
     @Option(help: "Max tokens per text incl. [CLS]/[SEP] (user texts are built to fit it).") var maxLength: Int = 128
     @Option(help: "Validate every N steps (0: at the start and the end only).") var evalEvery: Int = 0
     @Option(help: "Early stopping after P validations without improvement (0: off).") var patience: Int = 0
@@ -53,7 +49,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Add one hard negative per pair mined by the frozen encoder (ranks --hard-window).") var hardNegatives = false
     @Option(help: "Rank window of hard negatives, lo-hi.") var hardWindow: String = "30-100"
     @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
-    @Flag(help: "LoRA: also write the merged model folder to OUT/merged.") var mergeLora = false
+    @Flag(help: "LoRA / IA3: also write the merged model folder to OUT/merged.") var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
     @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/--scale, which turns MNRL's logits back into cosine units; see `recalign evaluate --prior`).")
     var prior = false
@@ -70,16 +66,17 @@ struct Train: ParsableCommand {
         if patience > 0 && evalEvery == 0 { throw ValidationError("--patience needs --eval-every N (validations to count)") }
         if let m = maxMinutes, !(m > 0) { throw ValidationError("--max-minutes must be positive") }
         if userChunk < 1 { throw ValidationError("--user-chunk must be at least 1") }
-        switch method {
-        case .topLayers: if layers < 1 { throw ValidationError("--layers must be at least 1") }
-        case .prompt, .prefix:
-            if promptLength < 1 { throw ValidationError("--prompt-length must be at least 1") }
-        case .lora: if rank < 1 || !(alpha > 0) { throw ValidationError("--rank must be >= 1 and --alpha > 0") }
-        case .full: break
+        guard let type = TuningMethods.named(method) else {
+            throw ValidationError("--method '\(method)' is not one of \(TuningMethods.names.joined(separator: ", "))")
         }
-        if promptInit != nil && method != .prompt { throw ValidationError("--prompt-init only applies to --method prompt") }
-        if poolVirtualTokens && method != .prompt { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
-        if mergeLora && method != .lora { throw ValidationError("--merge-lora only applies to --method lora") }
+        if layers < 1 { throw ValidationError("--layers must be at least 1") }
+        if promptLength < 1 { throw ValidationError("--prompt-length must be at least 1") }
+        if rank < 1 || !(alpha > 0) { throw ValidationError("--rank must be >= 1 and --alpha > 0") }
+        if promptInit != nil && method != SoftPromptTuning.name { throw ValidationError("--prompt-init only applies to --method prompt") }
+        if poolVirtualTokens && method != SoftPromptTuning.name { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
+        if mergeLora && !type.mergesIntoWeights {
+            throw ValidationError("--merge-lora only applies to weight adapters (--method lora, ia3)")
+        }
         if hardNegatives { _ = try parseWindow() }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) && !isDir.boolValue {
@@ -96,18 +93,12 @@ struct Train: ParsableCommand {
         return HardNegativeWindow(lower: parts[0], upper: parts[1])
     }
 
-    var tuningMethod: TuningMethod {
-        switch method {
-        case .full: return .full
-        case .topLayers: return .topLayers(layers)
-        case .prompt: return .prompt(length: promptLength, initText: promptInit)
-        case .prefix: return .prefix(length: promptLength, fromVocabulary: prefixFromVocabulary)
-        case .lora: return .lora(rank: rank, alpha: alpha)
-        }
-    }
-
-    var defaultLR: Float {
-        switch method { case .full: return 5e-5; case .topLayers: return 1e-4; case .prompt, .prefix: return 3e-3; case .lora: return 5e-4 }
+    /// The registry's method with this command's options.
+    func makeMethod() throws -> any TuningMethod {
+        var o = MethodOptions()
+        o.layers = layers; o.promptLength = promptLength; o.promptInit = promptInit; o.poolVirtualTokens = poolVirtualTokens
+        o.prefixFromVocabulary = prefixFromVocabulary; o.rank = rank; o.alpha = alpha
+        return try TuningMethods.make(method, o)
     }
 
     func run() throws {
@@ -117,7 +108,7 @@ struct Train: ParsableCommand {
         let encoder = try SentenceEncoder(path: model, maxLength: maxLength)
         // The soft prompt's virtual tokens come on top of the text; the position table bounds the two together.
         let positions = encoder.model.config.maxPositionEmbeddings
-        if method == .prompt && promptLength + 8 > positions {
+        if method == SoftPromptTuning.name && promptLength + 8 > positions {
             throw ValidationError("--prompt-length \(promptLength) leaves fewer than 8 of the model's \(positions) positions for the text")
         }
         let builder = UserTextBuilder(itemTexts: itemTexts, maxLength: maxLength, tokenCount: { encoder.tokenizer.countTokens($0) })
@@ -125,11 +116,11 @@ struct Train: ParsableCommand {
         let allCount = all.count
         if pairs > 0 { all = all.subsampled(pairs, seed: pairsSeed) }
         var rng = SeededRNG(seed: seed)
+        let tuningMethod = try makeMethod()
         let tuned = try TunedEncoder(tuningMethod, encoder: encoder, rng: &rng)
-        tuned.encoder.prompts.poolVirtualTokens = poolVirtualTokens
         var cfg = TrainerConfig(outputDir: out)
         cfg.provenance = Provenance(setting: setting.rawValue, corpus: dataset.name, method: tuningMethod.name)
-        cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? defaultLR; cfg.weightDecay = weightDecay
+        cfg.epochs = epochs; cfg.batchSize = batchSize; cfg.lr = lr ?? tuningMethod.defaultLearningRate; cfg.weightDecay = weightDecay
         cfg.scale = scale; cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
         cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk
         var validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
@@ -157,7 +148,7 @@ struct Train: ParsableCommand {
             let best = try SentenceEncoder(path: model, maxLength: maxLength)
             try loadAdapter(trainer.bestDir, into: best)
             try AtomicFolder.replace(dir) { try saveModelFolder(best, to: $0) }
-            note("merged LoRA model written to \(dir)")
+            note("merged model written to \(dir)")
         }
         var summary: [String: Any] = ["method": tuningMethod.name, "steps": result.steps, "best_step": result.bestStep,
                                       "reason": result.reason, "seconds": result.seconds, "pairs": all.count,

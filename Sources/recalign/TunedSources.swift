@@ -14,7 +14,7 @@ enum TunedSource {
     init(path: String) {
         let fm = FileManager.default
         if fm.fileExists(atPath: (path as NSString).appendingPathComponent("head_config.json")) { self = .head(path) }
-        else if fm.fileExists(atPath: (path as NSString).appendingPathComponent(AdapterFiles.config)) { self = .adapter(path) }
+        else if fm.fileExists(atPath: (path as NSString).appendingPathComponent(AdapterFolder.config)) { self = .adapter(path) }
         else { self = .model(path) }
     }
 

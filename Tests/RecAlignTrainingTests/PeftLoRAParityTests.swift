@@ -38,18 +38,18 @@ struct PeftLoRAParityTests {
         let enc = try SentenceEncoder(path: modelDir)
         var rng = SeededRNG(seed: 3)
         let tuned = try TunedEncoder(.lora(rank: 2, alpha: 4), encoder: enc, rng: &rng)
-        for (k, (_, t)) in tuned.adapterParameters.enumerated() { for i in 0..<t.count { t.data[i] = 0.05 * sin(Float(i) * 0.37 + Float(k)) } }
+        for (k, (_, t)) in tuned.trainable.enumerated() { for i in 0..<t.count { t.data[i] = 0.05 * sin(Float(i) * 0.37 + Float(k)) } }
         tuned.train(false)
         let want = tuned.encoder.encode(texts).values
         let dir = NSTemporaryDirectory() + "peft-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try saveAdapter(tuned, to: dir)
+        try tuned.save(to: dir)
 
         let cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/adapter_config.json"))) as! [String: Any]
         #expect(cfg["peft_type"] as? String == "LORA" && cfg["r"] as? Int == 2 && cfg["target_modules"] as? [String] == ["query", "value"])
         #expect(cfg["method"] == nil, "PEFT warns about fields it does not know")
-        let file = try SafeTensorsFile(path: dir + "/" + PeftLoRA.weights)
+        let file = try SafeTensorsFile(path: dir + "/" + AdapterFolder.peftWeights)
         #expect(file.names.count == 6 * 2 * 2)
         #expect(file.info("base_model.model.encoder.layer.5.attention.self.value.lora_B.weight")?.shape == [384, 2])
 

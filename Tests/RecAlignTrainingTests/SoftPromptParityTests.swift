@@ -30,12 +30,12 @@ struct SoftPromptParityTests {
         let want = try #require(g.modes[mode])
         let enc = try SentenceEncoder(path: modelDir)
         var rng = SeededRNG(seed: 1)
-        let tuned = try TunedEncoder(.prompt(length: g.prompt.count, initText: nil), encoder: enc, rng: &rng)
+        let tuned = try TunedEncoder(SoftPromptTuning(length: g.prompt.count, initText: nil, poolVirtualTokens: mode == "all"),
+                                     encoder: enc, rng: &rng)
         tuned.train(false)
-        let prompt = try #require(tuned.promptParameters?.soft_prompt)
+        let prompt = try #require((tuned.encoder.inputAdapter as? SoftPrompt)?.soft_prompt)
         let c = prompt.shape[1]
         for (i, row) in g.prompt.enumerated() { for (j, x) in row.enumerated() { prompt.data[i * c + j] = Float(x) } }
-        tuned.encoder.prompts.poolVirtualTokens = mode == "all"
 
         func worst(_ got: [Float], _ want: [[Double]]) -> Double {
             zip(got, want.flatMap { $0 }).map { abs(Double($0) - $1) }.max()!

@@ -47,7 +47,7 @@ enum Tiny {
     }
 
     /// Every model and adapter parameter as (name, values).
-    static func snapshot(_ encoder: SentenceEncoder, extra: PromptParameters? = nil) -> [String: [Float]] {
+    static func snapshot(_ encoder: SentenceEncoder, extra: Module? = nil) -> [String: [Float]] {
         var out: [String: [Float]] = [:]
         for (n, t) in encoder.model.namedParameters() { out[n] = t.array }
         if let extra { for (n, t) in extra.namedParameters() { out["prompt." + n] = t.array } }

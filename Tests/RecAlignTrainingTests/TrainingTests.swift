@@ -10,7 +10,7 @@ import RecAlignRetrieval
 import RecAlignTensor
 
 /// Builds an encoder, applies `method`, and a trainer on the ml-tiny warm pairs writing into a temp folder.
-func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch: Int = 8, lr: Float = 1e-2,
+func makeTrainer(_ model: String, _ method: any TuningMethod, epochs: Int = 1, batch: Int = 8, lr: Float = 1e-2,
                  validate: Bool = false, genre: Bool = false, configure: (inout TrainerConfig) -> Void = { _ in }) throws -> (Trainer, Tiny.Corpus) {
     let enc = try SentenceEncoder(path: model)
     let corpus = try genre ? Tiny.genreCorpus(enc) : Tiny.corpus(enc)
@@ -27,16 +27,16 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     let model: String
     init() throws { model = try Tiny.model() }
 
-    @Test(arguments: [TuningMethod.full, .topLayers(1), .prompt(length: 4, initText: "the movie"), .prompt(length: 3, initText: nil),
-                      .prefix(length: 3, fromVocabulary: false), .prefix(length: 2, fromVocabulary: true), .lora(rank: 4, alpha: 8)])
-    func methodChangesOnlyItsOwnParameters(_ method: TuningMethod) throws {
+    @Test(arguments: [FullTuning() as any TuningMethod, TopLayersTuning(layers: 1), SoftPromptTuning(length: 4, initText: "the movie"), SoftPromptTuning(length: 3, initText: nil),
+                      PrefixTuning(length: 3, fromVocabulary: false), PrefixTuning(length: 2, fromVocabulary: true), LoRATuning(rank: 4, alpha: 8), IA3Tuning()])
+    func methodChangesOnlyItsOwnParameters(_ method: any TuningMethod) throws {
         let (trainer, _) = try makeTrainer(model, method)
         let tuned = trainer.tuned
-        let before = Tiny.snapshot(tuned.encoder, extra: tuned.promptParameters)
-        let trainableNames = Set(tuned.trainable.map { tuned.promptParameters == nil ? $0.name : "prompt." + $0.name })
+        let before = Tiny.snapshot(tuned.encoder, extra: tuned.encoder.inputAdapter)
+        let trainableNames = Set(tuned.trainable.map { tuned.encoder.inputAdapter == nil ? $0.name : "prompt." + $0.name })
         #expect(!trainableNames.isEmpty)
         _ = try trainer.run()
-        let after = Tiny.snapshot(tuned.encoder, extra: tuned.promptParameters)
+        let after = Tiny.snapshot(tuned.encoder, extra: tuned.encoder.inputAdapter)
         #expect(before.keys.sorted() == after.keys.sorted())
         var changed = 0
         for (name, values) in before {
@@ -49,11 +49,13 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(changed > 0, "no trainable parameter of \(method) changed")
         // The expected trainable sets.
         switch method {
-        case .full: #expect(trainableNames.count == tuned.encoder.model.namedParameters().count)
-        case .topLayers: #expect(trainableNames.allSatisfy { $0.hasPrefix("encoder.layer.1.") })
-        case .lora: #expect(trainableNames.allSatisfy { $0.contains("_lora.lora_") } && trainableNames.count == 8)
-        case .prompt: #expect(trainableNames == ["prompt.soft_prompt"])
-        case .prefix: #expect(trainableNames.count == 4)
+        case is FullTuning: #expect(trainableNames.count == tuned.encoder.model.namedParameters().count)
+        case is TopLayersTuning: #expect(trainableNames.allSatisfy { $0.hasPrefix("encoder.layer.1.") })
+        case is LoRATuning: #expect(trainableNames.allSatisfy { $0.contains(".lora_") } && trainableNames.count == 8)
+        case is IA3Tuning: #expect(trainableNames.allSatisfy { $0.hasSuffix(".ia3_l") } && trainableNames.count == 8)
+        case is SoftPromptTuning: #expect(trainableNames == ["prompt.soft_prompt"])
+        case is PrefixTuning: #expect(trainableNames.count == 4)
+        default: Issue.record("no expected trainable set for \(method)")
         }
     }
 
@@ -81,7 +83,7 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         let texts = ["toy story ; heat ; fargo", long]
         let plain = enc.tokenize(texts)
         var rng = SeededRNG(seed: 2)
-        let tuned = try TunedEncoder(.prompt(length: 20, initText: nil), encoder: enc, rng: &rng)
+        let tuned = try TunedEncoder(SoftPromptTuning(length: 20, initText: nil), encoder: enc, rng: &rng)
         let prompted = tuned.encoder.tokenize(texts)
         #expect(prompted.ids == plain.ids && plain.ids[1].count == enc.maxLength && prompted.truncated == 1)
         let e = tuned.encoder.encode(texts)
@@ -95,9 +97,9 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     /// The data-parallel step (rows split over the cores, one tape and gradient slot per worker, loss on all
     /// rows) computes the same loss and gradients as the single graph. Dropout off, so both paths compute
     /// the same function; uneven row counts and several batches per tower exercise the row bookkeeping.
-    @Test(arguments: [TuningMethod.full, .prompt(length: 3, initText: nil), .prefix(length: 2, fromVocabulary: false),
-                      .lora(rank: 4, alpha: 8)])
-    func dataParallelGradientsMatchOneGraph(_ method: TuningMethod) throws {
+    @Test(arguments: [FullTuning() as any TuningMethod, SoftPromptTuning(length: 3, initText: nil), PrefixTuning(length: 2, fromVocabulary: false),
+                      LoRATuning(rank: 4, alpha: 8), IA3Tuning()])
+    func dataParallelGradientsMatchOneGraph(_ method: any TuningMethod) throws {
         try #require(Parallel.workers > 1, "the data-parallel path needs more than one worker")
         let enc = try SentenceEncoder(path: model)
         var rng = SeededRNG(seed: 5)
@@ -156,7 +158,7 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         func run(poolVirtual: Bool) -> (text: [Float], poolMask: [Float], grad: [Float]) {
             let prompt = Tensor(promptValues, shape: [p, dim], requiresGrad: true)
             var rng = SeededRNG(seed: 1)
-            let (h, m) = model(batch, prompts: PromptInputs(softPrompt: prompt, poolVirtualTokens: poolVirtual), rng: &rng)
+            let (h, m) = model(batch, adapter: SoftPrompt(prompt, pooled: poolVirtual), rng: &rng)
             let text = poolVirtual ? concat([narrow(h, axis: 1, start: 0, length: 1), narrow(h, axis: 1, start: 1 + p, length: t - 1)], axis: 1) : h
             let all = m.array
             var textMask: [Float] = []
@@ -192,7 +194,7 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     }
 
     @Test func batchesHoldNoTargetTwiceAndCoverEveryPair() throws {
-        let (trainer, corpus) = try makeTrainer(model, .prompt(length: 2, initText: nil), epochs: 2, batch: 8)
+        let (trainer, corpus) = try makeTrainer(model, SoftPromptTuning(length: 2, initText: nil), epochs: 2, batch: 8)
         let targets = corpus.pairs.targets
         for epoch in 0..<2 {
             let batches = trainer.batches(epoch: epoch)
@@ -203,14 +205,14 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(trainer.totalSteps == trainer.batches(epoch: 0).count + trainer.batches(epoch: 1).count)
     }
 
-    @Test(arguments: [TuningMethod.full, .prompt(length: 3, initText: nil)])
-    func resumedRunEndsWithTheSameWeights(_ method: TuningMethod) throws {
+    @Test(arguments: [FullTuning() as any TuningMethod, SoftPromptTuning(length: 3, initText: nil)])
+    func resumedRunEndsWithTheSameWeights(_ method: any TuningMethod) throws {
         // Bit-level equivalence is asserted at a fixed thread layout: OpenBLAS's thread count is process-wide,
         // and suites running side by side (data-parallel encoding, top-k) set it to 1 for their sections.
         try BLAS.singleThreaded { try Parallel.serially { try resumeEquivalence(method) } }
     }
 
-    func resumeEquivalence(_ method: TuningMethod) throws {
+    func resumeEquivalence(_ method: any TuningMethod) throws {
         let (whole, _) = try makeTrainer(model, method, epochs: 2, lr: 1e-3, validate: true) { $0.evalEvery = 3 }
         let full = try whole.run()
         #expect(full.reason == "completed")
@@ -231,14 +233,14 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     /// A state folder of another method, or one whose tensors do not fit, is refused by name before any weight
     /// of the new run is touched.
     @Test func resumeRefusesAStateThatDoesNotFit() throws {
-        let (first, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
+        let (first, _) = try makeTrainer(model, SoftPromptTuning(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
         _ = try first.run()
         func weights(_ t: Trainer) -> [[Float]] { t.tuned.trainable.map { $0.tensor.array } }
-        let (lora, _) = try makeTrainer(model, .lora(rank: 2, alpha: 4))
+        let (lora, _) = try makeTrainer(model, LoRATuning(rank: 2, alpha: 4))
         let before = weights(lora)
         #expect { _ = try lora.run(resume: first.stateDir) } throws: { "\($0)".contains("state is of method 'prompt', this run is 'lora'") }
         #expect(weights(lora) == before)
-        let (longer, _) = try makeTrainer(model, .prompt(length: 5, initText: nil))
+        let (longer, _) = try makeTrainer(model, SoftPromptTuning(length: 5, initText: nil))
         let start = weights(longer)
         #expect { _ = try longer.run(resume: first.stateDir) } throws: { "\($0)".contains("'param.soft_prompt' is missing or has the wrong size") }
         #expect(weights(longer) == start)
@@ -247,14 +249,14 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
     /// A resume that cannot load leaves no output folder behind (it used to create an empty --out), and the next
     /// run removes a killed run's temporary checkpoint folders.
     @Test func failedResumeCreatesNothingAndStaleFoldersAreCleaned() throws {
-        let (first, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
+        let (first, _) = try makeTrainer(model, SoftPromptTuning(length: 3, initText: nil)) { $0.stopAfterSteps = 2 }
         _ = try first.run()
-        let (lora, _) = try makeTrainer(model, .lora(rank: 2, alpha: 4)) { $0.outputDir = Tiny.tempDir("failed") + "/out" }
+        let (lora, _) = try makeTrainer(model, LoRATuning(rank: 2, alpha: 4)) { $0.outputDir = Tiny.tempDir("failed") + "/out" }
         #expect(throws: TrainingError.self) { _ = try lora.run(resume: first.stateDir) }
         #expect(!FileManager.default.fileExists(atPath: lora.config.outputDir))
         let dead = first.config.outputDir + "/best.tmp-4000000"
         try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
-        let (again, _) = try makeTrainer(model, .prompt(length: 3, initText: nil)) { $0.outputDir = first.config.outputDir }
+        let (again, _) = try makeTrainer(model, SoftPromptTuning(length: 3, initText: nil)) { $0.outputDir = first.config.outputDir }
         _ = try again.run(resume: first.stateDir)
         #expect(!FileManager.default.fileExists(atPath: dead))
         let left = try FileManager.default.contentsOfDirectory(atPath: first.config.outputDir).filter { $0.contains(".tmp-") || $0.contains(".old-") }
@@ -281,9 +283,9 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/model.safetensors"))
     }
 
-    @Test(arguments: [TuningMethod.full, .topLayers(1), .prompt(length: 3, initText: "movie"), .prefix(length: 2, fromVocabulary: false),
-                      .lora(rank: 2, alpha: 4)])
-    func savedCheckpointReloadsToIdenticalEmbeddings(_ method: TuningMethod) throws {
+    @Test(arguments: [FullTuning() as any TuningMethod, TopLayersTuning(layers: 1), SoftPromptTuning(length: 3, initText: "movie"), PrefixTuning(length: 2, fromVocabulary: false),
+                      LoRATuning(rank: 2, alpha: 4), IA3Tuning()])
+    func savedCheckpointReloadsToIdenticalEmbeddings(_ method: any TuningMethod) throws {
         let (trainer, corpus) = try makeTrainer(model, method, lr: 1e-2)
         _ = try trainer.run()
         let texts = Array(corpus.builder.itemTexts.prefix(6)) + ["a longer user text ; with two items"]
@@ -293,14 +295,14 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
             reloaded = try SentenceEncoder(path: trainer.bestDir)
         } else {
             let weights: String
-            if case .lora = method { weights = PeftLoRA.weights } else { weights = "adapter.safetensors" }
+            weights = method is LoRATuning || method is IA3Tuning ? AdapterFolder.peftWeights : AdapterFolder.recAlignWeights
             #expect(FileManager.default.fileExists(atPath: trainer.bestDir + "/" + weights))
             reloaded = try SentenceEncoder(path: model)
             try loadAdapter(trainer.bestDir, into: reloaded)
         }
         let got = reloaded.encode(texts)
         #expect(got.values == expected.values)
-        if case .lora = method {
+        if method is LoRATuning || method is IA3Tuning {
             // The merged model folder encodes to the same vectors up to rounding.
             let dir = Tiny.tempDir("merged")
             try saveModelFolder(trainer.tuned.encoder, to: dir)
@@ -317,11 +319,11 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
         let enc = try SentenceEncoder(path: model)
         let texts = ["toy story ; heat", "fargo (1996) crime drama"]
         let plain = enc.encode(texts)
-        func adapter(_ method: TuningMethod) throws -> String {
+        func adapter(_ method: any TuningMethod) throws -> String {
             let e = try SentenceEncoder(path: model)
             var rng = SeededRNG(seed: 4)
             let dir = Tiny.tempDir("adapter")
-            try saveAdapter(try TunedEncoder(method, encoder: e, rng: &rng), to: dir)
+            try TunedEncoder(method, encoder: e, rng: &rng).save(to: dir)
             return dir
         }
         func editConfig(_ dir: String, _ edit: (inout [String: Any]) -> Void) throws {
@@ -348,29 +350,29 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
             }
             #expect(enc.encode(texts).values == plain.values, "a refused adapter changed the encoder")
         }
-        let prompt = try adapter(.prompt(length: 3, initText: nil))
+        let prompt = try adapter(SoftPromptTuning(length: 3, initText: nil))
         try editConfig(prompt) { $0["num_virtual_tokens"] = 5 }
         refused(prompt, mentions: ["soft_prompt", "[5, 32]", "adapter.safetensors"])
-        let wide = try adapter(.prompt(length: 3, initText: nil))
+        let wide = try adapter(SoftPromptTuning(length: 3, initText: nil))
         try editConfig(wide) { $0["hidden_size"] = 384 }
         refused(wide, mentions: ["hidden_size", "adapter_config.json"])
-        let layers = try adapter(.prefix(length: 2, fromVocabulary: false))
+        let layers = try adapter(PrefixTuning(length: 2, fromVocabulary: false))
         try editTensors(layers, add: "prefix.2.key")
         refused(layers, mentions: ["prefix.2.key", "not used"])
-        let lora = try adapter(.lora(rank: 2, alpha: 4))
-        let lastB = PeftLoRA.tensorName(layer: 1, module: "value", "B")
-        try editTensors(lora, file: PeftLoRA.weights, drop: lastB)
+        let lora = try adapter(LoRATuning(rank: 2, alpha: 4))
+        let lastB = LoRATuning.tensorName(layer: 1, module: "value", "B")
+        try editTensors(lora, file: AdapterFolder.peftWeights, drop: lastB)
         refused(lora, mentions: [lastB, "missing"])
-        let dora = try adapter(.lora(rank: 2, alpha: 4))
+        let dora = try adapter(LoRATuning(rank: 2, alpha: 4))
         try editConfig(dora) { $0["use_dora"] = true }
         refused(dora, mentions: ["use_dora", "adapter_config.json"])
-        let keys = try adapter(.lora(rank: 2, alpha: 4))
+        let keys = try adapter(LoRATuning(rank: 2, alpha: 4))
         try editConfig(keys) { $0["target_modules"] = ["query", "key", "value"] }
         refused(keys, mentions: ["key", "target_modules"])
-        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query_lora == nil })
+        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query is Linear })
         // The untouched adapters still load.
-        try loadAdapter(try adapter(.lora(rank: 2, alpha: 4)), into: enc)
-        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query_lora != nil })
+        try loadAdapter(try adapter(LoRATuning(rank: 2, alpha: 4)), into: enc)
+        #expect(enc.model.encoder.layer.allSatisfy { $0.attention.selfAttention.query is LoRALinear })
     }
 
     @Test func savedFolderKeepsTheBasePooler() throws {
@@ -410,7 +412,7 @@ func makeTrainer(_ model: String, _ method: TuningMethod, epochs: Int = 1, batch
 
     @Test func logAndCurveAreWritten() throws {
         let origin = Provenance(setting: "warm", corpus: "ml-tiny", method: "prompt")
-        let (trainer, _) = try makeTrainer(model, .prompt(length: 2, initText: nil), lr: 1e-2, validate: true) {
+        let (trainer, _) = try makeTrainer(model, SoftPromptTuning(length: 2, initText: nil), lr: 1e-2, validate: true) {
             $0.evalEvery = 2; $0.provenance = origin
         }
         let r = try trainer.run()

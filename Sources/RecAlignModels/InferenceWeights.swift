@@ -1,0 +1,53 @@
+// InferenceWeights: a BERT model's projections prepared once for a run of inference batches (merged, stacked, packed).
+import RecAlignNN
+import RecAlignTensor
+
+/// The weights an inference forward pass uses, prepared from a model once per `encode` call rather than once
+/// per batch per layer: each projection with its adapter merged in (`LinearLayer.merged`, so LoRA and IA3 cost
+/// nothing at inference), Q, K and V stacked [3C, C] so one GEMM computes all three, and every matrix packed
+/// for OpenBLAS's kernel (`PackedWeight`; skipped where the kernels are unavailable). A snapshot: the model's
+/// weights must not change while it is in use. This is where a precision choice for inference would live.
+public final class InferenceWeights: @unchecked Sendable {
+    /// y = x Wᵀ + b with W packed.
+    public struct Projection {
+        public let weight: Tensor
+        public let bias: Tensor?
+        public let packed: PackedWeight?
+
+        init(_ weight: Tensor, _ bias: Tensor?) {
+            self.weight = weight; self.bias = bias; packed = PackedWeight(weight)
+        }
+
+        /// x [..., in] -> [..., out], no autograd.
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            Autograd.noGrad { linear(x, weight: weight, bias: bias, packed: packed) }
+        }
+    }
+
+    /// One layer's projections.
+    public struct Layer {
+        /// Q, K, V stacked: weight [3C, C], bias [3C].
+        public let qkv: Projection
+        public let attentionOutput: Projection
+        public let intermediate: Projection
+        public let output: Projection
+    }
+
+    public let layers: [Layer]
+
+    public init(_ model: BertModel) {
+        layers = Autograd.noGrad {
+            model.encoder.layer.map { l in
+                let sa = l.attention.selfAttention
+                let (q, k, v) = (sa.query.merged(), sa.key.merged(), sa.value.merged())
+                let bias: Tensor? = q.bias.flatMap { qb in k.bias.flatMap { kb in v.bias.map { concat([qb, kb, $0], axis: 0) } } }
+                precondition((bias == nil) == (q.bias == nil && k.bias == nil && v.bias == nil),
+                             "InferenceWeights: Q, K and V must all have a bias or none")
+                func prepared(_ layer: any LinearLayer) -> Projection { let m = layer.merged(); return Projection(m.weight, m.bias) }
+                return Layer(qkv: Projection(concat([q.weight, k.weight, v.weight], axis: 0), bias),
+                             attentionOutput: prepared(l.attention.output.dense), intermediate: prepared(l.intermediate.dense),
+                             output: prepared(l.output.dense))
+            }
+        }
+    }
+}
