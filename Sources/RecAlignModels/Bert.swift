@@ -50,10 +50,10 @@ public final class BertSelfAttention: Module {
     }
 
     /// Shapes: x [B, T, C], additive mask [B, S] with S = P + T for extra keys / values [P, C] (prefix
-    /// tuning) -> context [B, T_q, C]. `queryRows` picks the rows that ask (all of x when nil); keys and values
+    /// tuning) -> context [B, T_q, C]. `causal`: token t attends to tokens <= t only (training path). `queryRows` picks the rows that ask (all of x when nil); keys and values
     /// come from every row. With `weights` (inference) one stacked GEMM gives Q, K and V; without, the
     /// modules run with autograd and dropout (training).
-    func callAsFunction(_ x: Tensor, mask: Tensor, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)?,
+    func callAsFunction(_ x: Tensor, mask: Tensor, causal: Bool, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)?,
                         weights: InferenceWeights.Projection?, rng: inout SeededRNG) -> Tensor {
         let c = x.shape[2], scale = 1 / Float(c / heads).squareRoot()
         var q: Tensor, k: Tensor, v: Tensor
@@ -72,7 +72,7 @@ public final class BertSelfAttention: Module {
             v = concat([repeatBatch(extra.value, b), v], axis: 1)
         }
         if weights != nil { return attentionInference(q, k, v, mask: mask, heads: heads, scale: scale) }
-        return attention(q, k, v, mask: mask, heads: heads, scale: scale, dropout: training ? dropout.p : 0, rng: &rng)
+        return attention(q, k, v, mask: mask, heads: heads, scale: scale, causal: causal, dropout: training ? dropout.p : 0, rng: &rng)
     }
 }
 
@@ -119,7 +119,8 @@ public final class BertLayer: Module {
     public let intermediate: BertIntermediate
     public let output: BertResidualOutput
 
-    init(_ c: BertConfig, rng: inout SeededRNG) {
+    /// A randomly initialised layer of `c`'s sizes (hidden, heads, intermediate, dropout, LayerNorm eps).
+    public init(_ c: BertConfig, rng: inout SeededRNG) {
         attention = BertAttention(c, rng: &rng)
         intermediate = BertIntermediate(c, rng: &rng)
         output = BertResidualOutput(c.intermediateSize, c, rng: &rng)
@@ -133,11 +134,14 @@ public final class BertLayer: Module {
         ("intermediate.dense", \.intermediate.dense), ("output.dense", \.output.dense),
     ]
 
-    /// x [B, T, C] -> [B, T_q, C]: `queryRows` picks the rows computed (all when nil), each attending to every
-    /// row of x. `weights`: inference with prepared weights; nil: training (autograd, dropout).
-    func callAsFunction(_ x: Tensor, mask: Tensor, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)? = nil,
-                        weights: InferenceWeights.Layer?, rng: inout SeededRNG) -> Tensor {
-        let ctx = attention.selfAttention(x, mask: mask, extra: extra, queryRows: queryRows, weights: weights?.qkv, rng: &rng)
+    /// x [B, T, C], additive key mask [B, S] -> [B, T_q, C]: `queryRows` picks the rows computed (all when
+    /// nil), each attending to every row of x (`causal`: to the rows up to its own). `extra`: keys and values
+    /// [P, C] every row also attends to. `weights`: inference with prepared weights; nil: training (autograd,
+    /// dropout in training mode). The sequential user tower runs the same layer, causal.
+    public func callAsFunction(_ x: Tensor, mask: Tensor, causal: Bool = false, extra: (key: Tensor, value: Tensor)? = nil,
+                               queryRows: ((Tensor) -> Tensor)? = nil, weights: InferenceWeights.Layer? = nil,
+                               rng: inout SeededRNG) -> Tensor {
+        let ctx = attention.selfAttention(x, mask: mask, causal: causal, extra: extra, queryRows: queryRows, weights: weights?.qkv, rng: &rng)
         let h = attention.output(ctx, residual: queryRows?(x) ?? x, weights: weights?.attentionOutput, rng: &rng)
         let up = weights?.intermediate(h) ?? intermediate.dense(h)
         return output(gelu(up), residual: h, weights: weights?.output, rng: &rng)

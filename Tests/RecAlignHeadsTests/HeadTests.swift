@@ -6,6 +6,7 @@ import RecAlignData
 import RecAlignRetrieval
 import RecAlignTraining
 import RecAlignTensor
+import RecAlignFormats
 
 /// Random unit vectors [n, d] (row-major) from a seed.
 func unitVectors(_ n: Int, _ d: Int, seed: UInt64) -> [Float] {
@@ -125,6 +126,37 @@ func cycleSplit(items n: Int, users: Int, seed: UInt64) -> Split {
     let loaded = try loadHead(dir)
     #expect(loaded.config == head.config)
     let hs: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [0], [29, 3]]
+    let a = try head.vectors(itemEmbeddings: emb, itemCount: n, histories: hs)
+    let b = try loaded.vectors(itemEmbeddings: emb, itemCount: n, histories: hs)
+    #expect(a.items == b.items && a.users == b.users)
+}
+
+/// A head saved before the tower ran on BertLayer (layer tensors named `query`, `output`, `norm1`, `up`, `down`,
+/// `norm2`) loads to the same scores.
+@Test func headWithTheEarlierTowerNamesLoads() throws {
+    let n = 20, d = 16
+    let emb = unitVectors(n, d, seed: 32)
+    let head = RecHead(config: HeadConfig(adaptor: .linear, tower: .seq, inputDim: d, adaptorDim: 12, experts: 1, hiddenDim: 8, layers: 2, heads: 2, maxHistory: 5), seed: 4)
+    var rng = SeededRNG(seed: 2)
+    for p in head.namedParameters() { for i in 0..<p.tensor.count { p.tensor.data[i] += 0.05 * rng.nextGaussian() } }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oldhead-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try HeadFiles.save(head, to: dir)
+    let path = dir + "/" + HeadFiles.weightsName
+    let file = try SafeTensorsFile(path: path)
+    var w = SafeTensorsWriter()
+    var renamed = 0
+    for name in file.names {
+        let old = SequentialTower.legacyName(name) ?? name
+        if old != name { renamed += 1 }
+        try w.add(old, shape: file.requireInfo(name).shape, floats: file.floats(name))
+    }
+    #expect(renamed == 2 * 16)
+    #expect(file.names.contains("seq.layer.1.output.LayerNorm.weight"))
+    try w.write(to: path)
+    #expect(try SafeTensorsFile(path: path).names.contains("seq.layer.1.norm2.weight"))
+    let loaded = try loadHead(dir)
+    let hs: [[Int32]] = [[1, 2, 3, 4, 5, 6], [0], [19, 3]]
     let a = try head.vectors(itemEmbeddings: emb, itemCount: n, histories: hs)
     let b = try loaded.vectors(itemEmbeddings: emb, itemCount: n, histories: hs)
     #expect(a.items == b.items && a.users == b.users)

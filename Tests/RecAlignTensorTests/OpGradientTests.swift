@@ -112,6 +112,54 @@ struct OpGradientTests {
         }
     }
 
+    /// Causal attention (query t sees keys up to t + S - T) equals the composite with the causal mask added to
+    /// the scores: outputs and the gradients of Q, K and V, with and without dropout and padding.
+    @Test(arguments: [Float(0), 0.1])
+    func causalAttentionEqualsCompositeWithMask(p: Float) {
+        for (b, t, s, h, d) in [(1, 1, 1, 1, 3), (2, 5, 5, 2, 4), (2, 3, 6, 3, 2)] {
+            let c = h * d
+            var maskValues = [Float](repeating: 0, count: b * s)
+            if b > 1 { maskValues[s] = -Float.greatestFiniteMagnitude }   // left padding of the second row
+            let mask = Tensor(maskValues, shape: [b, s])
+            var causal = [Float](repeating: 0, count: t * s)
+            for i in 0..<t { for j in 0..<s where j > i + s - t { causal[i * s + j] = -1e9 } }
+            let causalMask = Tensor(causal, shape: [t, s])
+            let upstream = Tensor(randomValues(b * t * c, seed: 70), shape: [b, t, c])
+            func run(fused: Bool) -> (out: [Float], grads: [[Float]]) {
+                let q = Tensor(randomValues(b * t * c, seed: 71, scale: 2), shape: [b, t, c], requiresGrad: true)
+                let k = Tensor(randomValues(b * s * c, seed: 72, scale: 2), shape: [b, s, c], requiresGrad: true)
+                let v = Tensor(randomValues(b * s * c, seed: 73), shape: [b, s, c], requiresGrad: true)
+                var rng = SeededRNG(seed: 8)
+                let o: Tensor
+                if fused {
+                    o = attention(q, k, v, mask: mask, heads: h, scale: 0.37, causal: true, dropout: p, rng: &rng)
+                } else {
+                    var probs = softmax(add(attentionScores(q, k, heads: h, scale: 0.37), causalMask), mask: mask)
+                    if p > 0 { probs = dropout(probs, p: p, rng: &rng) }
+                    o = attentionContext(probs, v)
+                }
+                Autograd.backward(sum(mul(o, upstream)))
+                return (o.array, [q, k, v].map { $0.grad!.array })
+            }
+            let f = run(fused: true), r = run(fused: false)
+            // Rows whose visible keys are all padding are excluded: there the two differ by design (the
+            // composite falls back to the future keys, the fused op to the visible padding), and no caller
+            // reads them.
+            var rowOK = [Bool](repeating: true, count: b * t)
+            for bi in 0..<b { for i in 0..<t { rowOK[bi * t + i] = (0...min(s - 1, i + s - t)).contains { maskValues[bi * s + $0] == 0 } } }
+            var outDiff: Float = 0
+            for (n, (x, y)) in zip(f.out, r.out).enumerated() where rowOK[n / c] { outDiff = max(outDiff, abs(x - y)) }
+            #expect(outDiff <= 1e-6, "causal output \(b),\(t),\(s),\(h),\(d) p \(p): max diff \(outDiff)")
+            if rowOK.allSatisfy({ $0 }) {
+                for (name, (gf, gr)) in zip(["Q", "K", "V"], zip(f.grads, r.grads)) {
+                    let scaleRef = max(gr.map { abs($0) }.max() ?? 0, 1e-3)
+                    let diff = zip(gf, gr).map { abs($0 - $1) }.max() ?? 0
+                    #expect(diff <= 1e-5 * scaleRef, "causal d\(name) \(b),\(t),\(s),\(h),\(d) p \(p): max diff \(diff) of \(scaleRef)")
+                }
+            }
+        }
+    }
+
     @Test func elementwiseWithBroadcast() {
         let shape = [2, 3, 17]
         for bShape in [[2, 3, 17], [17], [1]] {

@@ -1,42 +1,9 @@
 // SequentialTower: a small transformer over a user's last N item vectors (UniSRec / SASRec-style user tower).
 import Foundation
 import RecAlignNN
+import RecAlignFormats
+import RecAlignModels
 import RecAlignTensor
-
-/// One post-LN transformer layer (as BERT): attention + residual + LayerNorm, GELU feed-forward + residual + LayerNorm.
-public final class SeqLayer: Module {
-    public let query: Linear, key: Linear, value: Linear, output: Linear
-    public let norm1: LayerNorm
-    public let up: Linear, down: Linear
-    public let norm2: LayerNorm
-    let heads: Int
-    let dropout: Dropout
-
-    init(dim: Int, heads: Int, ffn: Int, dropout p: Float, rng: inout SeededRNG) {
-        query = Linear(dim, dim, rng: &rng); key = Linear(dim, dim, rng: &rng)
-        value = Linear(dim, dim, rng: &rng); output = Linear(dim, dim, rng: &rng)
-        norm1 = LayerNorm(dim, eps: 1e-12)
-        up = Linear(dim, ffn, rng: &rng); down = Linear(ffn, dim, rng: &rng)
-        norm2 = LayerNorm(dim, eps: 1e-12)
-        self.heads = heads
-        dropout = Dropout(p)
-    }
-
-    /// x [B, T, C]; `keyMask` [B, T] additive (0 real, very negative for padding); `causal` [T, T] additive
-    /// (or nil) added to every head's scores -> [B, T, C].
-    func callAsFunction(_ x: Tensor, keyMask: Tensor, causal: Tensor?, rng: inout SeededRNG) -> Tensor {
-        let c = x.shape[2], d = c / heads
-        let q = query(x), k = key(x), v = value(x)
-        var s = attentionScores(q, k, heads: heads, scale: 1 / Float(d).squareRoot())
-        if let causal { s = add(s, causal) }
-        let p = dropout(softmax(s, mask: keyMask), rng: &rng)
-        // The attention products' backward passes first touch the gradients of q, k, v and p from several
-        // threads at once, and a gradient buffer is allocated lazily (not thread-safe): allocate them here.
-        for t in [q, k, v, p] where t.requiresGrad && Autograd.isGradEnabled { _ = t.gradData }
-        let h = norm1(add(x, dropout(output(attentionContext(p, v)), rng: &rng)))
-        return norm2(add(h, dropout(down(gelu(up(h))), rng: &rng)))
-    }
-}
 
 /// Histories of a batch laid out for the tower: right-aligned (left-padded) so that the most recent item is
 /// always the last slot, and positions counted from the end, so padding changes nothing for real items.
@@ -62,20 +29,24 @@ public struct HistoryBatch: Sendable {
     }
 }
 
-/// Transformer over projected item vectors: x_t = LN(item_t + pos_t) -> layers -> states [B, T, H].
-/// Position p of slot j in a batch of T slots is `maxHistory - T + j` (the most recent item is always
-/// position maxHistory - 1).
+/// Transformer over projected item vectors: x_t = LN(item_t + pos_t) -> layers -> states [B, T, H]. The
+/// layers are BERT's (`BertLayer`: post-LN attention and GELU feed-forward), run causally when training on
+/// every position of a window. Position p of slot j in a batch of T slots is `maxHistory - T + j` (the most
+/// recent item is always position maxHistory - 1).
 public final class SequentialTower: Module {
     public let position: Embedding
     public let inputNorm: LayerNorm
-    public let layer: [SeqLayer]
+    public let layer: [BertLayer]
     let dropout: Dropout
     let maxHistory: Int
 
     public init(dim: Int, layers: Int, heads: Int, ffn: Int, maxHistory: Int, dropout p: Float, rng: inout SeededRNG) {
         position = Embedding(maxHistory, dim, std: 0.02, rng: &rng)
         inputNorm = LayerNorm(dim, eps: 1e-12)
-        layer = (0..<layers).map { _ in SeqLayer(dim: dim, heads: heads, ffn: ffn, dropout: p, rng: &rng) }
+        var c = BertConfig()
+        c.hiddenSize = dim; c.numAttentionHeads = heads; c.intermediateSize = ffn; c.layerNormEps = 1e-12
+        c.hiddenDropoutProb = Double(p); c.attentionProbsDropoutProb = Double(p)
+        layer = (0..<layers).map { _ in BertLayer(c, rng: &rng) }
         dropout = Dropout(p)
         self.maxHistory = maxHistory
     }
@@ -91,18 +62,26 @@ public final class SequentialTower: Module {
         var additive = [Float](repeating: 0, count: b * t)
         for i in 0..<(b * t) where batch.mask[i] == 0 { additive[i] = -Float.greatestFiniteMagnitude }
         let keyMask = Tensor(additive, shape: [b, t])
-        var causalMask: Tensor? = nil
-        if causal {
-            var cm = [Float](repeating: 0, count: t * t)
-            for i in 0..<t { for j in (i + 1)..<max(i + 1, t) { cm[i * t + j] = -1e9 } }
-            causalMask = Tensor(cm, shape: [t, t])
-        }
-        for l in layer { h = l(h, keyMask: keyMask, causal: causalMask, rng: &rng) }
+        for l in layer { h = l(h, mask: keyMask, causal: causal, rng: &rng) }
         return h
     }
 
     /// The state at the most recent slot of each history: [B, H].
     public func callAsFunction(items: Tensor, batch: HistoryBatch, rng: inout SeededRNG) -> Tensor {
         selectToken(states(items: items, batch: batch, causal: false, rng: &rng), index: batch.length - 1)
+    }
+
+    /// The name a parameter had before the tower ran on `BertLayer` (`layer.0.query.weight` for today's
+    /// `layer.0.attention.self.query.weight`), so heads saved then still load; nil for other names.
+    public static func legacyName(_ name: String) -> String? {
+        let renames = [("attention.self.query.", "query."), ("attention.self.key.", "key."), ("attention.self.value.", "value."),
+                       ("attention.output.dense.", "output."), ("attention.output.LayerNorm.", "norm1."),
+                       ("intermediate.dense.", "up."), ("output.dense.", "down."), ("output.LayerNorm.", "norm2.")]
+        for (new, old) in renames {
+            if let r = name.range(of: ".layer."), let hit = name.range(of: "." + new, range: r.upperBound..<name.endIndex) {
+                return name.replacingCharacters(in: hit, with: "." + old)
+            }
+        }
+        return nil
     }
 }

@@ -1,5 +1,6 @@
-// AttentionProducts: the per-head batched matmuls of self-attention, read straight from [B, T, C] with strides.
+// AttentionReference: the per-head batched matmuls of attention as separate ops, the reference the fused op is checked against.
 import Foundation
+@testable import RecAlignTensor
 
 /// Attention scores per head: S[b, h, t, s] = scale · Σ_d Q[b, t, h·D + d] · K[b, s, h·D + d].
 ///
@@ -95,34 +96,3 @@ public func attentionContext(_ p: Tensor, _ v: Tensor) -> Tensor {
     return out
 }
 
-/// Inference-only fused attention: per (batch, head), scores = scale · Q Kᵀ, masked softmax and P V are done
-/// on one [T, S] block in a per-thread scratch buffer, heads side by side on the cores. Nothing is recorded;
-/// equal to attentionContext(softmax(attentionScores(q, k), mask), v) without materialising [B, H, T, S].
-public func attentionInference(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, heads h: Int, scale: Float) -> Tensor {
-    let b = q.shape[0], t = q.shape[1], s = k.shape[1], c = q.shape[2]
-    precondition(k.shape == v.shape && k.shape[0] == b && k.shape[2] == c, "attentionInference: Q \(q.shape) K \(k.shape) V \(v.shape)")
-    let out = Tensor(uninitialized: [b, t, c])
-    fusedAttention(q: q.data, k: k.data, v: v.data, ldq: c, ldkv: c, out: out.data, b: b, t: t, s: s, c: c, heads: h,
-                   mask: mask?.data, scale: scale)
-    return out
-}
-
-/// The same on one packed projection qkv [B, T, 3C] (Q, K, V side by side in each row, as one GEMM with the
-/// three weight matrices stacked produces them).
-public func attentionInference(packed qkv: Tensor, mask: Tensor?, heads h: Int, scale: Float) -> Tensor {
-    let b = qkv.shape[0], t = qkv.shape[1], c = qkv.shape[2] / 3
-    let out = Tensor(uninitialized: [b, t, c])
-    fusedAttention(q: qkv.data, k: qkv.data + c, v: qkv.data + 2 * c, ldq: 3 * c, ldkv: 3 * c, out: out.data,
-                   b: b, t: t, s: t, c: c, heads: h, mask: mask?.data, scale: scale)
-    return out
-}
-
-func fusedAttention(q qd: UnsafeMutablePointer<Float>, k kd: UnsafeMutablePointer<Float>, v vd: UnsafeMutablePointer<Float>,
-                    ldq: Int, ldkv: Int, out od: UnsafeMutablePointer<Float>, b: Int, t: Int, s: Int, c: Int, heads h: Int,
-                    mask md: UnsafeMutablePointer<Float>?, scale: Float) {
-    // Inside a data-parallel worker the heads run on this thread; otherwise side by side on the cores.
-    BLAS.parallelSmallGemms(b * h, scratch: t * s) { i, sc in
-        attentionHeadForward(i, heads: h, q: qd, k: kd, v: vd, ldq: ldq, ldkv: ldkv, out: od, t: t, s: s, c: c, mask: md,
-                             scale: scale, probs: sc, keepMask: nil, keep: 1, dropped: sc)
-    }
-}
