@@ -57,6 +57,16 @@ let package = Package(
                           swiftSettings: fast),
         .executableTarget(name: "TopKBench", dependencies: ["RecAlignRetrieval"], path: "Benchmarks/TopKBench",
                           swiftSettings: fast),
+        // RecAlign's side of the peer benchmarks (Scripts/bench_encode.py, bench_train_step.py, bench_interleaved.py):
+        // `swift build -c release --product EncodeBench` / `--product TrainBench`. Not part of the shipped CLI.
+        .executableTarget(name: "EncodeBench",
+                          dependencies: ["CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignRetrieval",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Benchmarks/EncodeBench", swiftSettings: fast),
+        .executableTarget(name: "TrainBench",
+                          dependencies: ["CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignTraining",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Benchmarks/TrainBench", swiftSettings: fast),
         // Tests.
         .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),
         .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats"]),

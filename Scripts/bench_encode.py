@@ -15,21 +15,24 @@ Times: best of --reps after one warm-up call (titles: best of --title-reps after
 model loading is never timed. --rounds R (default 2) repeats every peer and RecAlign R times in alternating
 order (forward, then reversed) and keeps each one's best, so that load drifting during the run favours no one.
 
-With --recalign BIN (when the file exists) it then runs
-  BIN bench-encode --model DIR --batch 32 --lengths 32,128 --titles CORPUS_DIR --reps 5
+With --recalign-encode CMD (when its binary exists; CMD = .build/release/EncodeBench, or
+"OLD/recalign bench-encode" for a build from before the benchmarks left the CLI) it then runs
+  CMD --model DIR --batch 32 --lengths 32,128 --titles CORPUS_DIR --reps 5
 which prints on its last stdout line a JSON object
   {"sentences_per_s": {"32": x, "128": y}, "titles_seconds": z, "gflops_128": g, "sgemm_gflops": s, "peak_rss_mb": m}
 and prints one Markdown table with every row, then the ratios against the targets of issue 3.
 
 Usage (dev venv, offline; from the repository root):
   /work/venv/bin/python Scripts/bench_encode.py [--model checkpoints/all-MiniLM-L6-v2] [--corpus corpora/ml-100k]
-      [--recalign .build/release/recalign] [--json runs/bench_encode.json]
+      [--recalign-encode .build/release/EncodeBench] [--json runs/bench_encode.json]
 """
 
 import argparse
 import json
 import os
 import resource
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +41,29 @@ import time
 import ml100k
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# RecAlign's benchmark binaries (Benchmarks/), and the subcommand that ran the same benchmark in the CLI before
+# they moved out of it (builds up to 255c742).
+DEFAULT_BINARY = {"encode": "EncodeBench", "train": "TrainBench"}
+LEGACY_SUBCOMMAND = {"encode": "bench-encode", "train": "bench-train"}
+
+
+def recalign_command(spec, job):
+    """The argv prefix that runs RecAlign's `job` benchmark (encode | train) from a --recalign-JOB value: a binary
+    path, optionally followed by arguments ("OLD/recalign bench-encode"); a bare path to a binary named
+    `recalign` gets the old CLI's subcommand appended. None when the binary does not exist."""
+    parts = shlex.split(spec or "")
+    if not parts:
+        return None
+    binary = parts[0]
+    found = binary if os.path.isfile(binary) else (shutil.which(binary) if os.sep not in binary else None)
+    if not found:
+        return None
+    if len(parts) == 1 and os.path.basename(binary) == "recalign":
+        parts.append(LEGACY_SUBCOMMAND[job])
+    return [os.path.abspath(found)] + parts[1:]
+
+
 SCRIPT = os.path.abspath(__file__)
 FIRST_REAL_TOKEN = 999  # bert-base-uncased vocab: rows 999.. are real WordPiece tokens ("!" first)
 SGEMM_SHAPE = (2048, 384, 1536)  # M, K, N
@@ -390,7 +416,9 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--model", default=os.path.join(REPO_ROOT, "checkpoints", "all-MiniLM-L6-v2"))
     ap.add_argument("--corpus", default=os.path.join(REPO_ROOT, "corpora", "ml-100k"), help="ml-100k atomic-files folder")
-    ap.add_argument("--recalign", help="path of the RecAlign binary (skipped when absent)")
+    ap.add_argument("--recalign-encode", "--recalign", dest="recalign", metavar="CMD",
+                    help="command that runs RecAlign's encode benchmark: .build/release/EncodeBench, or "
+                         "'OLD/recalign bench-encode' for a build from before it left the CLI (skipped when absent)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lengths", default="32,128", help="comma-separated fixed lengths (incl. [CLS] and [SEP])")
     ap.add_argument("--reps", type=int, default=5, help="timed calls per length (best is kept)")
@@ -458,11 +486,12 @@ def main():
 
     def run_recalign():
         nonlocal recalign
-        if not os.path.isfile(args.recalign):
-            log(f"--recalign {args.recalign}: no such file; RecAlign row skipped")
+        prefix = recalign_command(args.recalign, "encode")
+        if prefix is None:
+            log(f"--recalign-encode {args.recalign}: no such file; RecAlign row skipped")
             return
-        cmd = [os.path.abspath(args.recalign), "bench-encode", "--model", args.model, "--batch", str(args.batch),
-               "--lengths", ",".join(map(str, args.lengths)), "--titles", args.corpus, "--reps", str(args.reps)]
+        cmd = prefix + ["--model", args.model, "--batch", str(args.batch),
+                        "--lengths", ",".join(map(str, args.lengths)), "--titles", args.corpus, "--reps", str(args.reps)]
         log("RecAlign: " + " ".join(cmd))
         res, rss_mb, wall, err = run_child(cmd, env=env, label="recalign")
         if err:

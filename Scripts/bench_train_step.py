@@ -18,14 +18,15 @@ reported; the ratios use the best (as bench_encode.py does). GFLOP/s counts 3 x 
 gradients, weight gradients) and 2 x the projections + 3 x the attention products for the prompt (no
 weight gradients), over the token counts actually run (L+20 and 52 with the prompt).
 
-With --recalign BIN (when the file exists) it then runs, per configuration,
-  BIN bench-train --model DIR --method full|prompt --batch 32 --user-length L --item-length 32 --steps 5
+With --recalign-train CMD (when its binary exists; CMD = .build/release/TrainBench, or
+"OLD/recalign bench-train" for a build from before the benchmarks left the CLI) it then runs, per configuration,
+  CMD --model DIR --method full|prompt --batch 32 --user-length L --item-length 32 --steps 5
 which prints on its last stdout line {"seconds_per_step": x, "peak_rss_mb": m}, and prints one Markdown
 table with both and the ratios against the targets of issue 5.
 
 Usage (dev venv, offline; from the repository root):
   /work/venv/bin/python Scripts/bench_train_step.py [--model checkpoints/all-MiniLM-L6-v2]
-      [--recalign .build/release/recalign] [--user-lengths 32,128] [--methods full,prompt] [--json FILE]
+      [--recalign-train .build/release/TrainBench] [--user-lengths 32,128] [--methods full,prompt] [--json FILE]
 """
 
 import argparse
@@ -36,7 +37,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_encode import (REPO_ROOT, atomic_write_json, bert_forward_flops, load_average, log,  # noqa: E402
+from bench_encode import (REPO_ROOT, atomic_write_json, bert_forward_flops, load_average, log, recalign_command,  # noqa: E402
                           measure_sgemm, run_child, synthetic_ids, thread_env, vm_hwm_mb, worker_cmd)
 
 SCRIPT = os.path.abspath(__file__)
@@ -161,7 +162,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--model", default=os.path.join(REPO_ROOT, "checkpoints", "all-MiniLM-L6-v2"))
-    ap.add_argument("--recalign", help="path of the RecAlign binary (skipped when absent)")
+    ap.add_argument("--recalign-train", "--recalign", dest="recalign", metavar="CMD",
+                    help="command that runs RecAlign's training-step benchmark: .build/release/TrainBench, or "
+                         "'OLD/recalign bench-train' for a build from before it left the CLI (skipped when absent)")
     ap.add_argument("--methods", default="full,prompt")
     ap.add_argument("--user-lengths", default="32,128")
     ap.add_argument("--item-length", type=int, default=32)
@@ -223,13 +226,14 @@ def main():
 
     ra = {}
     if args.recalign:
-        if not os.path.isfile(args.recalign):
-            log(f"--recalign {args.recalign}: no such file; RecAlign rows skipped")
+        prefix = recalign_command(args.recalign, "train")
+        if prefix is None:
+            log(f"--recalign-train {args.recalign}: no such file; RecAlign rows skipped")
         else:
             for m, L in configs:
-                cmd = [os.path.abspath(args.recalign), "bench-train", "--model", args.model, "--method", m,
-                       "--batch", str(args.batch), "--user-length", str(L), "--item-length", str(args.item_length),
-                       "--steps", str(args.steps)]
+                cmd = prefix + ["--model", args.model, "--method", m,
+                                "--batch", str(args.batch), "--user-length", str(L), "--item-length", str(args.item_length),
+                                "--steps", str(args.steps)]
                 log("RecAlign: " + " ".join(cmd))
                 res, rss, wall, err = run_child(cmd, env=env, label=f"recalign {m} L={L}")
                 if err:

@@ -7,6 +7,5 @@ struct RecAlign: AsyncParsableCommand {
         commandName: "recalign",
         abstract: "Realign text encoders to recommendation data (BERT in Swift over OpenBLAS).",
         version: "0.1.0",
-        subcommands: [Encode.self, Evaluate.self, Export.self, Retrieve.self, Train.self, TrainHead.self, Rerank.self,
-                      BenchEncode.self, BenchTrain.self])
+        subcommands: [Encode.self, Evaluate.self, Export.self, Retrieve.self, Train.self, TrainHead.self, Rerank.self])
 }

@@ -57,7 +57,7 @@ import RecAlignFormats
         #expect(e3?.kind == .invalidTensor)
     }
 
-    /// Leaves a file for `Scripts/check_safetensors_roundtrip.py` (Python loads it and checks every value).
+    /// Leaves a file for `Scripts/check_roundtrip.py --safetensors` (Python loads it and checks every value).
     @Test func writesFileForPythonCheck() throws {
         let p = (NSTemporaryDirectory() as NSString).appendingPathComponent("recalign-fmt-check/swift_written.safetensors")
         var w = SafeTensorsWriter()

@@ -1,4 +1,6 @@
-// BenchEncodeCommand: `recalign bench-encode` — encoder throughput and bare sgemm in one run, as JSON for Scripts/bench_encode.py.
+// EncodeBench: encoder throughput at fixed lengths, ml-100k titles end to end and bare sgemm in one run, as JSON
+// on the last stdout line (Scripts/bench_encode.py), or timed calls on request (--serve, Scripts/bench_interleaved.py).
+// Formerly `recalign bench-encode`; same options, same output. Build: swift build -c release --product EncodeBench
 import ArgumentParser
 import Foundation
 import CBLAS
@@ -7,9 +9,34 @@ import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTensor
 
-struct BenchEncode: ParsableCommand {
+/// Writes a line to stderr (messages that must not mix with data on stdout).
+func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// Peak resident set size of this process in MB (VmHWM), or 0 where /proc is absent.
+func peakRSSMegabytes() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+    let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+    return kb / 1024
+}
+
+/// Which CPU path runs the products (stderr): OpenBLAS's core, and whether weights are prepacked for its kernel.
+func noteCPUPath(_ tool: String) {
+    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    let path: String
+    if let k = OpenBLASKernels.shared {
+        path = "prepacked weights on OpenBLAS's sgemm_kernel_\(k.core.uppercased())"
+    } else if ProcessInfo.processInfo.environment["RECALIGN_OPENBLAS_KERNELS"] == "0" {
+        path = "plain cblas_sgemm (RECALIGN_OPENBLAS_KERNELS=0)"
+    } else {
+        path = "plain cblas_sgemm (OpenBLAS kernel symbols unavailable or failed the check)"
+    }
+    note("\(tool): OpenBLAS core \(core), \(BLAS.threads) BLAS threads, \(Parallel.workers) workers; \(path)")
+}
+
+struct EncodeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-encode",
+        commandName: "EncodeBench",
         abstract: "Encoder throughput at fixed lengths, ml-100k titles end to end, and bare sgemm (JSON on the last line).")
 
     @Option(help: "Model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
@@ -17,12 +44,12 @@ struct BenchEncode: ParsableCommand {
     @Option(help: "Comma-separated sequence lengths.") var lengths: String = "32,128"
     @Option(help: "RecBole ml-100k folder for the titles run (skipped when absent).") var titles: String?
     @Option(help: "Repetitions (best is kept).") var reps: Int = 5
-    @Flag(help: "Serve timed calls for Scripts/bench_encode_interleaved.py: after one warm-up per length and a line {\"ready\": true}, each stdin line holding a length runs one batch and prints {\"seconds\": s}.")
+    @Flag(help: "Serve timed calls for Scripts/bench_interleaved.py: after one warm-up per length and a line {\"ready\": true}, each stdin line holding a length runs one batch and prints {\"seconds\": s}.")
     var serve = false
 
     func validate() throws {
-        try requireCount(batch, atLeast: 1, "--batch")
-        try requireCount(reps, atLeast: 1, "--reps")
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
         guard !lengthList.isEmpty, lengthList.count == lengths.split(separator: ",").count, lengthList.allSatisfy({ $0 >= 2 }) else {
             throw ValidationError("--lengths must be comma-separated integers >= 2, got '\(lengths)'")
         }
@@ -32,6 +59,7 @@ struct BenchEncode: ParsableCommand {
         let encoder = try SentenceEncoder(path: model)
         let cfg = encoder.folder.config
         var rng = SeededRNG(seed: 1)
+        noteCPUPath("EncodeBench")
         if serve { return try serveTimedCalls(encoder, rng: &rng) }
         var perLength: [String: Double] = [:]
         var gflops128 = 0.0
@@ -106,10 +134,12 @@ struct BenchEncode: ParsableCommand {
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {
                 guard let t = Int(line.trimmingCharacters(in: .whitespaces)), let tb = batches[t] else {
-                    throw ValidationError("bench-encode --serve: unknown length request \(line.debugDescription); lengths: \(lengths)")
+                    throw ValidationError("EncodeBench --serve: unknown length request \(line.debugDescription); lengths: \(lengths)")
                 }
                 print("{\"seconds\": \(timedEmbed(encoder, tb, weights, rng: &rng))}"); fflush(stdout)
             }
         }
     }
 }
+
+EncodeBench.main()

@@ -1,14 +1,42 @@
-// BenchTrainCommand: `recalign bench-train` — seconds per training step on random token ids (JSON on the last line, for Scripts/bench_train_step.py).
+// TrainBench: seconds per training step (both towers, MNRL, backward, AdamW) on random token ids, as JSON on the
+// last stdout line (Scripts/bench_train_step.py), or timed steps on request (--serve, Scripts/bench_interleaved.py).
+// Formerly `recalign bench-train`; same options, same output. Build: swift build -c release --product TrainBench
 import ArgumentParser
 import Foundation
+import CBLAS
 import RecAlignNN
 import RecAlignModels
 import RecAlignTraining
 import RecAlignTensor
 
-struct BenchTrain: ParsableCommand {
+/// Writes a line to stderr (messages that must not mix with data on stdout).
+func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// Peak resident set size of this process in MB (VmHWM), or 0 where /proc is absent.
+func peakRSSMegabytes() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+    let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+    return kb / 1024
+}
+
+/// Which CPU path runs the products (stderr): OpenBLAS's core, and whether weights are prepacked for its kernel.
+func noteCPUPath(_ tool: String) {
+    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    let path: String
+    if let k = OpenBLASKernels.shared {
+        path = "prepacked weights on OpenBLAS's sgemm_kernel_\(k.core.uppercased())"
+    } else if ProcessInfo.processInfo.environment["RECALIGN_OPENBLAS_KERNELS"] == "0" {
+        path = "plain cblas_sgemm (RECALIGN_OPENBLAS_KERNELS=0)"
+    } else {
+        path = "plain cblas_sgemm (OpenBLAS kernel symbols unavailable or failed the check)"
+    }
+    note("\(tool): OpenBLAS core \(core), \(BLAS.threads) BLAS threads, \(Parallel.workers) workers; \(path)")
+}
+
+struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-train",
+        commandName: "TrainBench",
         abstract: "Time training steps (both towers, MNRL, backward, AdamW) on random token ids; last line {\"seconds_per_step\", \"peak_rss_mb\"}.")
 
     @Option(help: "Model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
@@ -18,18 +46,19 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Item text length in tokens.") var itemLength: Int = 32
     @Option(help: "Timed steps (after 2 warm-up steps); the best is reported.") var steps: Int = 5
     @Option(help: "Soft prompt length for --method prompt.") var promptLength: Int = 20
-    @Flag(help: "Serve timed steps for Scripts/bench_train_interleaved.py: after a line {\"ready\": true}, each stdin line holding a user length runs one step and prints {\"seconds\": s}.")
+    @Flag(help: "Serve timed steps for Scripts/bench_interleaved.py train: after a line {\"ready\": true}, each stdin line holding a user length runs one step and prints {\"seconds\": s}.")
     var serve = false
 
     func validate() throws {
         guard ["full", "prompt"].contains(method) else { throw ValidationError("--method must be full or prompt") }
         if batch < 2 || userLength < 2 || itemLength < 2 || steps < 1 { throw ValidationError("--batch, lengths >= 2 and --steps >= 1") }
-        try requireCount(promptLength, atLeast: 1, "--prompt-length")
+        if promptLength < 1 { throw ValidationError("--prompt-length must be at least 1, got \(promptLength)") }
     }
 
     func run() throws {
         let encoder = try SentenceEncoder(path: model, maxLength: 512)
         var rng = SeededRNG(seed: 1)
+        noteCPUPath("TrainBench")
         let tuning: any TuningMethod = method == "full" ? FullTuning() : SoftPromptTuning(length: promptLength, initText: nil)
         let tuned = try TunedEncoder(tuning, encoder: encoder, rng: &rng)
         let optimizer = tuned.optimizer(lr: method == "full" ? 5e-5 : 3e-3, weightDecay: method == "full" ? 0.01 : 0)
@@ -53,7 +82,7 @@ struct BenchTrain: ParsableCommand {
             print("{\"ready\": true}"); fflush(stdout)
             while let line = readLine() {
                 guard let t = Int(line.trimmingCharacters(in: .whitespaces)), t >= 2 else {
-                    throw ValidationError("bench-train --serve: bad user length request \(line.debugDescription)")
+                    throw ValidationError("TrainBench --serve: bad user length request \(line.debugDescription)")
                 }
                 print("{\"seconds\": \(try timedStep(userLength: t))}"); fflush(stdout)
             }
@@ -75,3 +104,5 @@ struct BenchTrain: ParsableCommand {
         print(String(data: data, encoding: .utf8)!)
     }
 }
+
+TrainBench.main()
