@@ -1,6 +1,7 @@
 // Evaluator: the protocol rank of one target per user over all items, by blocked GEMM and a counting pass.
 import CBLAS
 import Foundation
+import RecAlignMetrics
 
 /// Full-ranking evaluation (PROTOCOL.md section 4): rank = 1 + #(non-excluded items with a higher score)
 /// + #(non-excluded items with an equal score and a lower row); NaN counts as -inf; the target is never

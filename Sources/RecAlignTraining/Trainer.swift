@@ -6,6 +6,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// Settings of a training run (PROTOCOL section 6 defaults).
 public struct TrainerConfig: Sendable {

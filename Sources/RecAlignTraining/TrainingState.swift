@@ -3,6 +3,7 @@ import Foundation
 import RecAlignNN
 import RecAlignFormats
 import RecAlignRetrieval
+import RecAlignMetrics
 
 /// The resumable state of a run, saved as `state.safetensors` (trainable weights `param.<name>`, AdamW
 /// moments `m.<name>` / `v.<name>`, mined hard negatives) and `state.json` (counters, RNG words, best metric).

@@ -1,6 +1,6 @@
 // Fixture: locates and loads the small candidates.jsonl fixture shared by the rerank tests.
 import Foundation
-import RecAlignRetrieval
+import RecAlignMetrics
 
 enum Fixture {
     /// Repository root, from this file's path (Tests/RecAlignRerankTests/Fixture.swift).

@@ -5,6 +5,7 @@ import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTensor
 import RecAlignData
+import RecAlignMetrics
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path

@@ -2,8 +2,8 @@
 import Foundation
 import RecAlignNN
 import RecAlignData
-import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// Which items a training row is scored against.
 public enum HeadLoss: String, Codable, CaseIterable, Sendable {
