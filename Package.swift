@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "RecAlignMetrics", dependencies: ["RecAlignFormats"], swiftSettings: checked),
         // Layer 6: retrieval, evaluation, export; training; heads on frozen embeddings.
         .target(name: "RecAlignRetrieval",
-                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats", "RecAlignMetrics", "RecAlignModels"],
+                dependencies: ["RecAlignTensor", "RecAlignData", "RecAlignFormats", "RecAlignMetrics", "RecAlignModels"],
                 swiftSettings: checked),
         .target(name: "RecAlignTraining",
                 dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),

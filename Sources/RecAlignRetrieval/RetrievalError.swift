@@ -1,6 +1,5 @@
 // RetrievalError: the thrown errors of the retrieval layer (wrong shapes, bad exclusion lists, bad arguments).
 import Foundation
-import CBLAS
 import RecAlignTensor
 
 /// A bad input to a retrieval or evaluation call; the description names the argument and the problem.
