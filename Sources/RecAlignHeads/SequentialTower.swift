@@ -30,9 +30,6 @@ public final class SeqLayer: Module {
         var s = attentionScores(q, k, heads: heads, scale: 1 / Float(d).squareRoot())
         if let causal { s = add(s, causal) }
         let p = dropout(softmax(s, mask: keyMask), rng: &rng)
-        // The attention products' backward passes first touch the gradients of q, k, v and p from several
-        // threads at once, and a gradient buffer is allocated lazily (not thread-safe): allocate them here.
-        for t in [q, k, v, p] where t.requiresGrad && Autograd.isGradEnabled { _ = t.gradData }
         let h = norm1(add(x, dropout(output(attentionContext(p, v)), rng: &rng)))
         return norm2(add(h, dropout(down(gelu(up(h))), rng: &rng)))
     }
