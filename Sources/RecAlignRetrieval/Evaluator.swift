@@ -30,13 +30,8 @@ public enum Evaluator {
         let nu = try Check.rows(users.count, dim: dim, field: "users")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         try Check.targets(targets, rows: nu, items: ni)
-        guard blockItems > 0, userBatch > 0 else {
-            throw RetrievalError.invalid(field: "blockItems/userBatch", reason: "must be > 0")
-        }
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: nu, items: ni)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: nu)
+        try Check.positive(blockItems, userBatch, field: "blockItems/userBatch")
+        let ex = try Check.sortedRows(exclude, rows: nu, items: ni)
         if nu == 0 { return [] }
         var maxItemNorm: Float = 0
         for i in 0 ..< ni {
@@ -113,10 +108,7 @@ public enum Evaluator {
                              threads: Int = 1,
                              score: (Int, UnsafeMutableBufferPointer<Float>) -> Void) throws -> [Int] {
         try Check.targets(targets, rows: userCount, items: itemCount)
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: userCount, items: itemCount)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: userCount)
+        let ex = try Check.sortedRows(exclude, rows: userCount, items: itemCount)
         var ranks = [Int](repeating: 0, count: userCount)
         let nw = max(1, min(threads, userCount))
         ranks.withUnsafeMutableBufferPointer { out in

@@ -48,6 +48,18 @@ enum Check {
         }
     }
 
+    /// `exclusions` checked, then flattened for the workers (nil: an empty list per row).
+    static func sortedRows(_ lists: [[Int32]]?, rows: Int, items: Int) throws -> SortedRows {
+        guard let lists else { return SortedRows(empty: rows) }
+        try exclusions(lists, rows: rows, items: items)
+        return SortedRows(lists)
+    }
+
+    /// Block and batch sizes must be positive.
+    static func positive(_ a: Int, _ b: Int, field: String) throws {
+        guard a > 0, b > 0 else { throw RetrievalError.invalid(field: field, reason: "must be > 0") }
+    }
+
     /// Checks target rows: one per user, inside 0..<items.
     static func targets(_ targets: [Int], rows: Int, items: Int) throws {
         guard targets.count == rows else {

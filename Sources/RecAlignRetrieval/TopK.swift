@@ -59,13 +59,8 @@ public enum TopK {
         let nq = try Check.rows(queries.count, dim: dim, field: "queries")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         guard k >= 0 else { throw RetrievalError.invalid(field: "k", reason: "must be >= 0, got \(k)") }
-        guard blockItems > 0, queryBatch > 0 else {
-            throw RetrievalError.invalid(field: "blockItems/queryBatch", reason: "must be > 0")
-        }
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: nq, items: ni)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: nq)
+        try Check.positive(blockItems, queryBatch, field: "blockItems/queryBatch")
+        let ex = try Check.sortedRows(exclude, rows: nq, items: ni)
         var result = TopKResult(queries: nq, k: k, rows: [Int32](repeating: -1, count: nq * k),
                                 scores: [Float](repeating: -.infinity, count: nq * k))
         if nq == 0 || k == 0 || ni == 0 { return result }
