@@ -65,18 +65,19 @@ let package = Package(
                           swiftSettings: fast),
         .executableTarget(name: "TopKBench", dependencies: ["RecAlignRetrieval"], path: "Benchmarks/TopKBench",
                           swiftSettings: fast),
-        // Tests.
+        // Tests: the repository paths and scratch folders they share, then one test target per target.
+        .target(name: "RecAlignTestSupport", path: "Tests/RecAlignTestSupport"),
         .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),
-        .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats"]),
-        .testTarget(name: "RecAlignTokenizerTests", dependencies: ["RecAlignTokenizer"]),
-        .testTarget(name: "RecAlignModelsTests", dependencies: ["RecAlignModels"]),
-        .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData"]),
-        .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval"]),
-        .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
+        .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignTokenizerTests", dependencies: ["RecAlignTokenizer", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignModelsTests", dependencies: ["RecAlignModels", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignHeads"]),
-        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining", "RecAlignHeads"]),
+        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignTestSupport"]),
         // The shipped binary run as a user would (exit codes, one-line errors, nothing half-written).
-        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats"]),
+        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats", "RecAlignTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
