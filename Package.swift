@@ -37,19 +37,27 @@ let package = Package(
                 dependencies: ["RecAlignNN", "RecAlignFormats", "RecAlignTokenizer"], swiftSettings: fast),
         // Layer 5: corpora, splits, text templates, training pairs.
         .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: checked),
-        // Layer 6: retrieval, evaluation, export; training.
+        // Layer 5: rank metrics and the candidates.jsonl schema (no BERT, no BLAS: the reranker's view).
+        .target(name: "RecAlignMetrics", dependencies: ["RecAlignFormats"], swiftSettings: checked),
+        // Layer 6: retrieval, evaluation, export; training; heads on frozen embeddings.
         .target(name: "RecAlignRetrieval",
-                dependencies: ["CBLAS", "RecAlignData", "RecAlignFormats", "RecAlignModels"], swiftSettings: checked),
+                dependencies: ["RecAlignTensor", "RecAlignData", "RecAlignFormats", "RecAlignMetrics", "RecAlignModels"],
+                swiftSettings: checked),
         .target(name: "RecAlignTraining",
                 dependencies: ["RecAlignModels", "RecAlignData", "RecAlignRetrieval"], swiftSettings: fast),
+        .target(name: "RecAlignHeads",
+                dependencies: ["RecAlignNN", "RecAlignTensor", "RecAlignModels", "RecAlignFormats", "RecAlignData",
+                               "RecAlignMetrics"],
+                swiftSettings: fast),
         // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
         .target(name: "RecAlignRerank",
-                dependencies: ["RecAlignRetrieval", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                dependencies: ["RecAlignMetrics", "RecAlignData", "RecAlignFormats",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: checked),
         // Layer 8: the CLI.
         .executableTarget(name: "recalign",
-                          dependencies: ["RecAlignTraining", "RecAlignRerank",
+                          dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignRerank",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: checked),
         // Benchmarks (release build): `swift run -c release CoreBench`.
@@ -67,18 +75,19 @@ let package = Package(
                           dependencies: ["CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignTraining",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Benchmarks/TrainBench", swiftSettings: fast),
-        // Tests.
+        // Tests: the repository paths and scratch folders they share, then one test target per target.
+        .target(name: "RecAlignTestSupport", path: "Tests/RecAlignTestSupport"),
         .testTarget(name: "RecAlignTensorTests", dependencies: ["RecAlignNN"]),
-        .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats"]),
-        .testTarget(name: "RecAlignTokenizerTests", dependencies: ["RecAlignTokenizer"]),
-        .testTarget(name: "RecAlignModelsTests", dependencies: ["RecAlignModels"]),
-        .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData"]),
-        .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval"]),
-        .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank"]),
-        .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignTraining"]),
-        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining"]),
+        .testTarget(name: "RecAlignFormatsTests", dependencies: ["RecAlignFormats", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignTokenizerTests", dependencies: ["RecAlignTokenizer", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignModelsTests", dependencies: ["RecAlignModels", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignHeads"]),
+        .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignTestSupport"]),
         // The shipped binary run as a user would (exit codes, one-line errors, nothing half-written).
-        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats"]),
+        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats", "RecAlignTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -10,7 +10,7 @@ public enum AtomicFileError: Error, CustomStringConvertible {
 
 /// Atomic writes: a reader sees the old file or the whole new one, never half of it.
 public enum AtomicFile {
-    /// Writes `data` to `path` through `path.tmp-<pid>-<n>` + rename(2). Creates parent folders.
+    /// Writes `data` to `path` through `.NAME.tmp-<pid>-<n>` (fsynced) + rename(2). Creates parent folders.
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent()
@@ -20,17 +20,37 @@ public enum AtomicFile {
             throw AtomicFileError.writeFailed(path: path, reason: "cannot create folder \(dir.path): \(AtomicFile.reason(error))")
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        do {
-            try data.write(to: tmp)
-        } catch {
+        if let reason = writeSynced(data, to: tmp.path) {
             try? FileManager.default.removeItem(at: tmp)
-            throw AtomicFileError.writeFailed(path: path, reason: AtomicFile.reason(error))
+            throw AtomicFileError.writeFailed(path: path, reason: reason)
         }
         if rename(tmp.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: tmp)
             throw AtomicFileError.writeFailed(path: path, reason: reason)
         }
+    }
+
+    /// Writes `data` to a new file at `path` and fsyncs it, so that the rename publishes data already on disk.
+    /// Returns nil, or why it failed.
+    static func writeSynced(_ data: Data, to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var failure: String? = nil
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno)); return
+                }
+                done += n
+            }
+        }
+        if let failure { return failure }
+        return fsync(fd) == 0 ? nil : "fsync: " + String(cString: strerror(errno))
     }
 
     /// A Foundation error as one sentence (its localized description, without NSError's domain / user-info dump).

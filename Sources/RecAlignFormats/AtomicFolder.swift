@@ -10,7 +10,8 @@ import Glibc
 /// `replace` fills `<dir>.tmp-<pid>`, flushes it to disk, then swaps it with `<dir>` in one `renameat2(2)`
 /// `RENAME_EXCHANGE` (Linux; elsewhere `<dir>` goes to `<dir>.old-<pid>` first and `recover` undoes a kill between
 /// the two renames), and finally deletes the old copy. At every instant `<dir>` is a complete folder or, before
-/// the first save, absent. `cleanStale` removes the `.tmp-` / `.old-` siblings of processes that no longer run.
+/// the first save, absent. `cleanStale` removes the `.tmp-` / `.old-` siblings of processes that no longer run,
+/// and `AtomicFile`'s hidden `.NAME.tmp-<pid>-<n>` files they left.
 public enum AtomicFolder {
     /// Replaces (or creates) `dir` with what `body` writes into the temporary folder it is given. If `body`
     /// throws, `dir` is untouched and the temporary folder is removed.
@@ -47,7 +48,9 @@ public enum AtomicFolder {
 
     /// In `parent`: restores `<name>` from a dead process's `<name>.old-<pid>` when `<name>` is missing (a kill
     /// between the fallback's two renames), then deletes every `<name>.tmp-<pid>` and `<name>.old-<pid>` whose
-    /// process is gone. Returns the names removed. Folders of live processes (another run) are left alone.
+    /// process is gone, and every `AtomicFile` temporary `.<name>.tmp-<pid>-<n>` of a dead process (a kill
+    /// between its write and its rename). Returns the names removed. What live processes (another run) are
+    /// writing is left alone.
     @discardableResult
     public static func cleanStale(in parent: String) -> [String] {
         let fm = FileManager.default
@@ -63,8 +66,17 @@ public enum AtomicFolder {
         return removed
     }
 
-    /// `(base, "tmp" | "old", pid)` of a name `base.tmp-<pid>` / `base.old-<pid>`.
+    /// `(base, "tmp" | "old", pid)` of a name `base.tmp-<pid>` / `base.old-<pid>`, or `(base, "file", pid)` of
+    /// an `AtomicFile` temporary `.base.tmp-<pid>-<n>`.
     static func parse(_ name: String) -> (String, String, pid_t)? {
+        func number(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+        if name.hasPrefix("."), let r = name.range(of: ".tmp-", options: .backwards) {
+            let parts = name[r.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+            if parts.count == 2, number(parts[0]), number(parts[1]), UInt32(parts[1]) != nil,
+               let pid = pid_t(parts[0]), pid > 0, r.lowerBound > name.index(after: name.startIndex) {
+                return (String(name[name.index(after: name.startIndex)..<r.lowerBound]), "file", pid)
+            }
+        }
         for kind in ["tmp", "old"] {
             guard let r = name.range(of: ".\(kind)-", options: .backwards) else { continue }
             let digits = name[r.upperBound...]

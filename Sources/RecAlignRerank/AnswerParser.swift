@@ -1,6 +1,6 @@
 // AnswerParser: maps a model's free-form or JSON answer back to candidate ids, retriever order as the rest.
 import Foundation
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// How much of the answer could be used.
 public enum ParseStatus: String, Codable, Sendable {

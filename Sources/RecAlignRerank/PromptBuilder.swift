@@ -1,6 +1,6 @@
 // PromptBuilder: turns one candidates.jsonl record (plus other users for few-shot) into chat messages.
 import Foundation
-import RecAlignRetrieval
+import RecAlignMetrics
 import RecAlignData
 
 /// One chat message of the OpenAI chat-completions API.

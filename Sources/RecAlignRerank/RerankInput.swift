@@ -1,7 +1,7 @@
 // RerankInput: loads candidates.jsonl for reranking and rejects records the reranker cannot use, by line.
 import Foundation
 import RecAlignFormats
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// Problems with the reranker's input file.
 public enum RerankInputError: Error, CustomStringConvertible, Equatable {

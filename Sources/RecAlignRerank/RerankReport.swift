@@ -1,6 +1,6 @@
 // RerankReport: retriever-order vs reranked-order metrics, the reranked JSONL lines, and the printed table.
 import Foundation
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// The rank of a record's target under an order of its candidates: its 1-based position when listed,
 /// else the record's `target_rank` (the target lies beyond the list, where reranking cannot move it),

@@ -1,6 +1,6 @@
 // Reranker: prompts each user, asks the model under a concurrency limit, parses, falls back, counts.
 import Foundation
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// What happened to one user.
 public enum RerankStatus: String, Codable, Sendable {

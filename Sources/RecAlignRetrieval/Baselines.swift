@@ -1,5 +1,6 @@
 // Baselines: popularity and item-kNN scores from the binary user-item train matrix, for the metric tables.
 import Foundation
+import RecAlignTensor
 
 /// Most-popular baseline (RecBole `Pop`): score(u, i) = number of train interactions of item i over all
 /// users, the same for every user; equal counts are ordered by the protocol's tie rule (lower row first).
@@ -57,7 +58,7 @@ public struct ItemKNN: Sendable {
     let rowSims: [Float]
 
     /// Fits the pruned similarity matrix from per-user train item rows.
-    public init(trainHistories: [[Int]], itemCount: Int, k: Int = 20, shrink: Double = 0, threads: Int = 2) throws {
+    public init(trainHistories: [[Int]], itemCount: Int, k: Int = 20, shrink: Double = 0, threads: Int = Parallel.workers) throws {
         guard k >= 1 else { throw RetrievalError.invalid(field: "k", reason: "must be >= 1, got \(k)") }
         guard shrink >= 0 else { throw RetrievalError.invalid(field: "shrink", reason: "must be >= 0") }
         self.itemCount = itemCount; self.k = k; self.shrink = shrink
@@ -140,7 +141,7 @@ public struct ItemKNN: Sendable {
     }
 
     /// Protocol ranks of one target per user from visible histories (exclusions as in `Evaluator`).
-    public func ranks(histories: [[Int]], targets: [Int], exclude: [[Int32]]?, threads: Int = 2) throws -> [Int] {
+    public func ranks(histories: [[Int]], targets: [Int], exclude: [[Int32]]?, threads: Int = Parallel.workers) throws -> [Int] {
         guard histories.count == targets.count else {
             throw RetrievalError.shape(field: "histories", reason: "\(histories.count) histories for \(targets.count) targets")
         }

@@ -1,6 +1,7 @@
 // CandidateExport: the retriever's top-K per user as candidates.jsonl records (texts, scores, target rank).
 import Foundation
 import RecAlignData
+import RecAlignMetrics
 
 public enum CandidateExport {
     /// One record per user in `users`: the visible history (most recent `historyItems`, oldest first),

@@ -1,6 +1,7 @@
 // Evaluator: the protocol rank of one target per user over all items, by blocked GEMM and a counting pass.
-import CBLAS
 import Foundation
+import RecAlignMetrics
+import RecAlignTensor
 
 /// Full-ranking evaluation (PROTOCOL.md section 4): rank = 1 + #(non-excluded items with a higher score)
 /// + #(non-excluded items with an equal score and a lower row); NaN counts as -inf; the target is never
@@ -21,24 +22,20 @@ public enum Evaluator {
     ///   - users: row-major `U x dim`; `items`: row-major `N x dim`.
     ///   - targets: one target item row per user.
     ///   - exclude: nil or one strictly ascending list of item rows per user (train items, validation item).
-    ///   - threads: workers, each taking whole user batches with a single-threaded GEMM.
+    ///   - threads: workers (default: the machine's cores, `Parallel.workers`), each taking whole user
+    ///     batches with a single-threaded GEMM.
     public static func ranks(users: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
                              targets: [Int], exclude: [[Int32]]?, blockItems: Int = 16384, userBatch: Int = 256,
-                             threads: Int = 2) throws -> [Int] {
+                             threads: Int = Parallel.workers) throws -> [Int] {
         let nu = try Check.rows(users.count, dim: dim, field: "users")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         try Check.targets(targets, rows: nu, items: ni)
-        guard blockItems > 0, userBatch > 0 else {
-            throw RetrievalError.invalid(field: "blockItems/userBatch", reason: "must be > 0")
-        }
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: nu, items: ni)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: nu)
+        try Check.positive(blockItems, userBatch, field: "blockItems/userBatch")
+        let ex = try Check.sortedRows(exclude, rows: nu, items: ni)
         if nu == 0 { return [] }
         var maxItemNorm: Float = 0
         for i in 0 ..< ni {
-            maxItemNorm = max(maxItemNorm, cblas_snrm2(Int32(dim), items.baseAddress! + i * dim, 1))
+            maxItemNorm = max(maxItemNorm, BLAS.norm(items.baseAddress! + i * dim, count: dim))
         }
         let ub = min(userBatch, nu), nb = min(blockItems, ni)
         let batches = (nu + ub - 1) / ub
@@ -56,16 +53,16 @@ public enum Evaluator {
                         let u0 = b * ub, m = min(ub, nu - u0)
                         for i in 0 ..< m {
                             let u = u0 + i, up = users.baseAddress! + u * dim
-                            let t = cblas_sdot(Int32(dim), up, 1, items.baseAddress! + targets[u] * dim, 1)
-                            let eps = 2.4e-7 * Float(dim) * cblas_snrm2(Int32(dim), up, 1) * maxItemNorm
+                            let t = BLAS.dot(up, items.baseAddress! + targets[u] * dim, count: dim)
+                            let eps = 2.4e-7 * Float(dim) * BLAS.norm(up, count: dim) * maxItemNorm
                             state[i].start(estimate: t, eps: eps)
                         }
                         var j0 = 0
                         while j0 < ni {
                             let n = min(nb, ni - j0)
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(dim),
-                                        1, users.baseAddress! + u0 * dim, Int32(dim),
-                                        items.baseAddress! + j0 * dim, Int32(dim), 0, buf, Int32(n))
+                            BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
+                                      a: users.baseAddress! + u0 * dim, lda: dim,
+                                      b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
                             for i in 0 ..< m {
                                 state[i].scan(scores: buf + i * n, count: n, firstRow: j0, target: targets[u0 + i],
                                               exclude: ex.list(u0 + i))
@@ -88,7 +85,7 @@ public enum Evaluator {
 
     /// Array form of `ranks(users:items:dim:targets:exclude:blockItems:userBatch:threads:)`.
     public static func ranks(users: [Float], items: [Float], dim: Int, targets: [Int], exclude: [[Int32]]?,
-                             blockItems: Int = 16384, userBatch: Int = 256, threads: Int = 2) throws -> [Int] {
+                             blockItems: Int = 16384, userBatch: Int = 256, threads: Int = Parallel.workers) throws -> [Int] {
         try users.withUnsafeBufferPointer { u in
             try items.withUnsafeBufferPointer { i in
                 try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
@@ -99,7 +96,7 @@ public enum Evaluator {
 
     /// Metric averages of `ranks(users:items:dim:targets:exclude:)`.
     public static func evaluate(users: [Float], items: [Float], dim: Int, targets: [Int],
-                                exclude: [[Int32]]?, threads: Int = 2) throws -> MetricSummary {
+                                exclude: [[Int32]]?, threads: Int = Parallel.workers) throws -> MetricSummary {
         MetricSummary(ranks: try ranks(users: users, items: items, dim: dim, targets: targets, exclude: exclude,
                                        threads: threads))
     }
@@ -111,10 +108,7 @@ public enum Evaluator {
                              threads: Int = 1,
                              score: (Int, UnsafeMutableBufferPointer<Float>) -> Void) throws -> [Int] {
         try Check.targets(targets, rows: userCount, items: itemCount)
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: userCount, items: itemCount)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: userCount)
+        let ex = try Check.sortedRows(exclude, rows: userCount, items: itemCount)
         var ranks = [Int](repeating: 0, count: userCount)
         let nw = max(1, min(threads, userCount))
         ranks.withUnsafeMutableBufferPointer { out in

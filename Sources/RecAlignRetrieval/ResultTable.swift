@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignFormats
 import RecAlignData
+import RecAlignMetrics
 
 /// Validation or test targets (the data layer's stage).
 public typealias EvalSplit = EvalStage

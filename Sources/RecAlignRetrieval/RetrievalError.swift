@@ -1,6 +1,5 @@
 // RetrievalError: the thrown errors of the retrieval layer (wrong shapes, bad exclusion lists, bad arguments).
 import Foundation
-import CBLAS
 import RecAlignTensor
 
 /// A bad input to a retrieval or evaluation call; the description names the argument and the problem.
@@ -47,6 +46,18 @@ enum Check {
                 prev = r
             }
         }
+    }
+
+    /// `exclusions` checked, then flattened for the workers (nil: an empty list per row).
+    static func sortedRows(_ lists: [[Int32]]?, rows: Int, items: Int) throws -> SortedRows {
+        guard let lists else { return SortedRows(empty: rows) }
+        try exclusions(lists, rows: rows, items: items)
+        return SortedRows(lists)
+    }
+
+    /// Block and batch sizes must be positive.
+    static func positive(_ a: Int, _ b: Int, field: String) throws {
+        guard a > 0, b > 0 else { throw RetrievalError.invalid(field: field, reason: "must be > 0") }
     }
 
     /// Checks target rows: one per user, inside 0..<items.

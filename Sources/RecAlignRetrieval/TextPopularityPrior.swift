@@ -1,7 +1,7 @@
 // TextPopularityPrior: item popularity predicted from item text, so that a cold item (no interactions) gets a prior too.
-import CBLAS
 import Foundation
 import RecAlignData
+import RecAlignTensor
 
 /// A log-linear popularity model over item embeddings: log p(i) = w·x_i + const, a softmax over the known
 /// items fitted to their train interaction counts c_i (N = Σ c_i, i over the known items, λ > 0):
@@ -122,7 +122,7 @@ private struct Design {
     /// z = Xw over all rows.
     func logits(_ w: [Double]) -> [Double] {
         var z = [Double](repeating: 0, count: rows)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(dim), 1, x, Int32(dim), w, 1, 0, &z, 1)
+        BLAS.gemv(transA: false, m: rows, n: dim, a: x, lda: dim, x: w, beta: 0, y: &z)
         return z
     }
 
@@ -136,7 +136,7 @@ private struct Design {
     /// log softmax(X_S w) (the softmax over those rows only).
     func objective(_ w: [Double], xs: [Double], c: [Double], n: Double, l2: Double) -> (loss: Double, logp: [Double]) {
         var z = [Double](repeating: 0, count: c.count)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(c.count), Int32(dim), 1, xs, Int32(dim), w, 1, 0, &z, 1)
+        BLAS.gemv(transA: false, m: c.count, n: dim, a: xs, lda: dim, x: w, beta: 0, y: &z)
         let logp = logSoftmax(z)
         var l = 0.0
         for k in 0..<c.count { l -= c[k] * logp[k] }
@@ -156,19 +156,19 @@ private struct Design {
             // g = Xᵀ(p − c/N) + 2λw
             let resid = (0..<sub.count).map { p[$0] - c[$0] / n }
             var g = w.map { 2 * l2 * $0 }
-            cblas_dgemv(CblasRowMajor, CblasTrans, Int32(sub.count), Int32(dim), 1, xs, Int32(dim), resid, 1, 1, &g, 1)
+            BLAS.gemv(transA: true, m: sub.count, n: dim, a: xs, lda: dim, x: resid, beta: 1, y: &g)
             if g.reduce(0, { max($0, abs($1)) }) < 1e-10 { break }
             // H = (√p X)ᵀ(√p X) − (Xᵀp)(Xᵀp)ᵀ + 2λI   (upper triangle)
             var sx = xs
             for k in 0..<sub.count { let s = p[k].squareRoot(); for j in 0..<dim { sx[k * dim + j] *= s } }
             var h = [Double](repeating: 0, count: dim * dim)
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(dim), Int32(sub.count), 1, sx, Int32(dim), 0, &h, Int32(dim))
+            BLAS.syrkUpper(n: dim, k: sub.count, alpha: 1, a: sx, lda: dim, beta: 0, c: &h, ldc: dim)
             var xp = [Double](repeating: 0, count: dim)
-            cblas_dgemv(CblasRowMajor, CblasTrans, Int32(sub.count), Int32(dim), 1, xs, Int32(dim), p, 1, 0, &xp, 1)
-            cblas_dsyr(CblasRowMajor, CblasUpper, Int32(dim), -1, xp, 1, &h, Int32(dim))
+            BLAS.gemv(transA: true, m: sub.count, n: dim, a: xs, lda: dim, x: p, beta: 0, y: &xp)
+            BLAS.syrUpper(n: dim, alpha: -1, x: xp, a: &h, lda: dim)
             for j in 0..<dim { h[j * dim + j] += 2 * l2 }
             var step = g
-            guard LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(dim), 1, &h, Int32(dim), &step, 1) == 0 else { break }
+            guard BLAS.solvePositiveDefinite(n: dim, rhs: 1, a: &h, lda: dim, b: &step, ldb: 1) == 0 else { break }
             let slope = zip(g, step).reduce(0) { $0 + $1.0 * $1.1 }
             var t = 1.0, next = w, trial = current
             while t > 1e-10 {

@@ -1,6 +1,6 @@
 // TopK: exact top-k inner-product search by blocked GEMM and a running-threshold heap per query.
-import CBLAS
 import Foundation
+import RecAlignTensor
 
 /// The k best items per query, row-major `queries x k`, each row sorted by score descending then item row
 /// ascending (the protocol's tie rule). Where fewer than k items are available (small N, exclusions) the
@@ -37,12 +37,13 @@ public enum TopK {
     ///   - exclude: nil, or one strictly ascending list of item rows per query that must not be returned.
     ///   - blockItems: items scored per GEMM call (memory: `queryBatch * blockItems` floats per worker).
     ///   - queryBatch: queries scored per GEMM call.
-    ///   - threads: workers; each takes item blocks from a shared counter, scores them with a
-    ///     single-threaded GEMM into its own heaps, and the heaps are merged per query. OpenBLAS is set to
-    ///     1 thread during the call when > 1 (a process-wide setting, restored on return).
+    ///   - threads: workers (default: the machine's cores, `Parallel.workers`); each takes item blocks from a
+    ///     shared counter, scores them with a single-threaded GEMM into its own heaps, and the heaps are
+    ///     merged per query. OpenBLAS is set to 1 thread during the call when > 1 (a process-wide setting,
+    ///     restored on return).
     /// - Throws: `RetrievalError` on shapes that do not divide by `dim`, or a bad exclusion list.
     public static func search(queries: [Float], items: [Float], dim: Int, k: Int, exclude: [[Int32]]? = nil,
-                              blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = 2) throws -> TopKResult {
+                              blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = Parallel.workers) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
                 try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
@@ -54,17 +55,12 @@ public enum TopK {
     /// Pointer form of `search(queries:items:dim:k:exclude:blockItems:queryBatch:threads:)`.
     public static func search(queries: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
                               k: Int, exclude: [[Int32]]? = nil, blockItems: Int = 2048, queryBatch: Int = 256,
-                              threads: Int = 2) throws -> TopKResult {
+                              threads: Int = Parallel.workers) throws -> TopKResult {
         let nq = try Check.rows(queries.count, dim: dim, field: "queries")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         guard k >= 0 else { throw RetrievalError.invalid(field: "k", reason: "must be >= 0, got \(k)") }
-        guard blockItems > 0, queryBatch > 0 else {
-            throw RetrievalError.invalid(field: "blockItems/queryBatch", reason: "must be > 0")
-        }
-        let ex = try exclude.map { lists -> SortedRows in
-            try Check.exclusions(lists, rows: nq, items: ni)
-            return SortedRows(lists)
-        } ?? SortedRows(empty: nq)
+        try Check.positive(blockItems, queryBatch, field: "blockItems/queryBatch")
+        let ex = try Check.sortedRows(exclude, rows: nq, items: ni)
         var result = TopKResult(queries: nq, k: k, rows: [Int32](repeating: -1, count: nq * k),
                                 scores: [Float](repeating: -.infinity, count: nq * k))
         if nq == 0 || k == 0 || ni == 0 { return result }
@@ -96,9 +92,9 @@ public enum TopK {
                             if b >= nblocks { break }
                             let j0 = b * nb, n = min(nb, ni - j0)
                             let buf = buffers[w]
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(dim),
-                                        1, queries.baseAddress! + q0 * dim, Int32(dim),
-                                        items.baseAddress! + j0 * dim, Int32(dim), 0, buf, Int32(n))
+                            BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
+                                      a: queries.baseAddress! + q0 * dim, lda: dim,
+                                      b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
                             for qi in 0 ..< m {
                                 heap.pointee.scan(query: qi, scores: buf + qi * n, count: n, firstRow: j0,
                                                   exclude: ex.list(q0 + qi))

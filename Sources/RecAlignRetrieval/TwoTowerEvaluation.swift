@@ -3,6 +3,7 @@ import Foundation
 import RecAlignData
 import RecAlignModels
 import RecAlignTensor
+import RecAlignMetrics
 
 /// User and item vectors of one evaluation (one stage and setting).
 public struct TowerVectors: Sendable {

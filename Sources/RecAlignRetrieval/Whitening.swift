@@ -1,6 +1,6 @@
 // Whitening: training-free alignment of an embedding space (BERT-whitening / UniSRec): (x - mu) W, L2-normalised.
-import CBLAS
 import Foundation
+import RecAlignTensor
 
 /// A whitening transform fitted on a matrix: `y = (x - mu) W` with `W = U diag(1 / sqrt(lambda + eps))`,
 /// U the eigenvectors of the covariance (largest eigenvalue first), optionally only the top `outDim`
@@ -38,11 +38,9 @@ public struct Whitening: Sendable, Equatable {
             throw RetrievalError.invalid(field: "matrix", reason: "contains NaN or infinity")
         }
         var cov = [Double](repeating: 0, count: dim * dim)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(dim), Int32(n), 1 / Double(n - 1), x, Int32(dim),
-                    0, &cov, Int32(dim))
+        BLAS.syrkUpper(n: dim, k: n, alpha: 1 / Double(n - 1), a: x, lda: dim, beta: 0, c: &cov, ldc: dim)
         var w = [Double](repeating: 0, count: dim)
-        let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(dim),
-                                  &cov, Int32(dim), &w)
+        let info = BLAS.symmetricEigen(n: dim, a: &cov, lda: dim, eigenvalues: &w)
         guard info == 0 else {
             throw RetrievalError.invalid(field: "matrix", reason: "eigendecomposition failed (dsyevd info \(info))")
         }
@@ -65,8 +63,8 @@ public struct Whitening: Sendable, Equatable {
         for r in 0 ..< n { for c in 0 ..< inDim { centred[r * inDim + c] -= mean[c] } }
         var out = [Float](repeating: 0, count: n * outDim)
         if n > 0 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(outDim), Int32(inDim), 1,
-                        centred, Int32(inDim), weights, Int32(outDim), 0, &out, Int32(outDim))
+            BLAS.gemm(transA: false, transB: false, m: n, n: outDim, k: inDim, a: centred, lda: inDim, b: weights,
+                      ldb: outDim, beta: 0, c: &out, ldc: outDim)
         }
         if normalize { try L2.normalizeRows(&out, dim: outDim) }
         return out

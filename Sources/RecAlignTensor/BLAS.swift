@@ -1,4 +1,4 @@
-// BLAS: thin row-major wrappers over cblas_sgemm / sgemv used by every matrix op.
+// BLAS: thin row-major wrappers over OpenBLAS (cblas / LAPACKE) used by every matrix op and by retrieval.
 import CBLAS
 import Foundation
 
@@ -20,6 +20,57 @@ public enum BLAS {
         let ones = Storage(count: m, zeroed: false)
         ones.base.update(repeating: 1, count: m)
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), ones.base, 1, 1, y, 1)
+    }
+
+    /// Dot product of two float vectors of `count` elements (`cblas_sdot`).
+    @inline(__always)
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+
+    /// Euclidean norm of a float vector of `count` elements (`cblas_snrm2`).
+    @inline(__always)
+    public static func norm(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        cblas_snrm2(Int32(n), x, 1)
+    }
+
+    /// y = alpha * op(A) * x + beta * y in Double, A[M,N] row-major with leading dimension `lda`
+    /// (`cblas_dgemv`; y has M elements, or N when `transA`).
+    public static func gemv(transA: Bool, m: Int, n: Int, alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                            x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
+        if m == 0 || n == 0 { return }
+        cblas_dgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda),
+                    x, 1, beta, y, 1)
+    }
+
+    /// Upper triangle of C[N,N] = alpha * Aᵀ A + beta * C in Double, A[K,N] row-major (`cblas_dsyrk`,
+    /// transposed); the strict lower triangle of C is left as it was.
+    public static func syrkUpper(n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
+                                 c: UnsafeMutablePointer<Double>, ldc: Int) {
+        if n == 0 { return }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
+    /// Upper triangle of A[N,N] += alpha * x xᵀ in Double, row-major (`cblas_dsyr`).
+    public static func syrUpper(n: Int, alpha: Double, x: UnsafePointer<Double>, a: UnsafeMutablePointer<Double>, lda: Int) {
+        if n == 0 { return }
+        cblas_dsyr(CblasRowMajor, CblasUpper, Int32(n), alpha, x, 1, a, Int32(lda))
+    }
+
+    /// Eigendecomposition of the symmetric A[N,N] (upper triangle read), row-major, in Double
+    /// (`LAPACKE_dsyevd`): on return `a` holds the eigenvectors in its columns and `w` the N eigenvalues,
+    /// ascending. Returns LAPACK's info (0 on success).
+    public static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Double>, lda: Int,
+                                      eigenvalues w: UnsafeMutablePointer<Double>) -> Int {
+        Int(LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n), a, Int32(lda), w))
+    }
+
+    /// Solves A X = B in place for the symmetric positive-definite A[N,N] (upper triangle read) and
+    /// B[N,NRHS], row-major, in Double (`LAPACKE_dposv`, Cholesky): `b` becomes X, `a` its factor.
+    /// Returns LAPACK's info (0 on success, > 0 when A is not positive definite).
+    public static func solvePositiveDefinite(n: Int, rhs nrhs: Int, a: UnsafeMutablePointer<Double>, lda: Int,
+                                             b: UnsafeMutablePointer<Double>, ldb: Int) -> Int {
+        Int(LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(nrhs), a, Int32(lda), b, Int32(ldb)))
     }
 
     /// Runs `body(i)` for i in 0..<n split over the cores, each BLAS call inside single-threaded: many

@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignFormats
 import RecAlignRetrieval
+import RecAlignMetrics
 
 /// One log row: a training step or a validation.
 public enum LogRow: Equatable, Sendable {

@@ -6,6 +6,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// Settings of a training run (PROTOCOL section 6 defaults).
 public struct TrainerConfig: Sendable {
@@ -173,6 +174,9 @@ public final class Trainer {
         let total = totalSteps
         let warmup = Int((config.warmupFraction * Double(total)).rounded(.up))
         let schedule = LinearWarmupSchedule(base: config.lr, warmup: warmup, total: total)
+        var loop = TrainingLoop<MetricSummary>(schedule: schedule, patience: config.patience,
+                                               isBetter: { $0.isBetter(than: $1) }, best: state.best,
+                                               bestStep: state.bestStep, badValidations: state.badValidations)
         var lastValidatedStep = -1
         var examples = 0, sessionSteps = 0
         let sessionStart = Date()
@@ -196,16 +200,14 @@ public final class Trainer {
             tuned.train(false)
             let m = try validate(tuned.encoder)
             log.append(.valid(step: state.step, metrics: m))
-            if !m.isBetter(than: state.best) {
-                state.badValidations += 1
-            } else {
-                state.best = m; state.bestStep = state.step; state.badValidations = 0
+            let verdict = try loop.validated(m, at: state.step) {
                 try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) }
                 lastGood = bestDir
             }
+            state.best = loop.best; state.bestStep = loop.bestStep; state.badValidations = loop.badValidations
             progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: .nan, lr: optimizer.lr,
                                     examplesPerSecond: 0, eta: 0, validation: m))
-            return config.patience > 0 && state.badValidations >= config.patience
+            return verdict.stop
         }
 
         if resume == nil && config.validateAtStart { _ = try runValidation() }
@@ -214,10 +216,12 @@ public final class Trainer {
             let epoch = state.epoch, epochBatches = batches(epoch: epoch)
             while state.epoch == epoch && state.batchInEpoch < epochBatches.count {
                 tuned.train(true)
-                let lr = schedule.lr(at: state.step)
-                optimizer.lr = lr
                 let batch = epochBatches[state.batchInEpoch]
-                let value = try step(batch, hardNegatives: hard, stepIndex: state.step)
+                var lr: Float = 0
+                let value = try loop.step(state.step, optimizer: optimizer) { rate in
+                    lr = rate
+                    return try step(batch, hardNegatives: hard, stepIndex: state.step)
+                }
                 state.step += 1; state.batchInEpoch += 1
                 if state.batchInEpoch == epochBatches.count { state.epoch += 1; state.batchInEpoch = 0 }
                 examples += batch.count

@@ -2,6 +2,7 @@
 import Foundation
 import RecAlignFormats
 import RecAlignRetrieval
+import RecAlignMetrics
 
 /// Renders the training curve of a log: top panel the training loss (raw, faint, and a moving average),
 /// bottom panel validation Recall@10 and NDCG@10 (`validationLabel` on its axis) with the best validation

@@ -4,6 +4,7 @@ import RecAlignNN
 import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignMetrics
 
 /// The resumable state of a run, saved as `state.safetensors` (trainable weights `param.<name>`, AdamW
 /// moments `m.<name>` / `v.<name>`, mined hard negatives) and `state.json` (counters, RNG words, best metric).

@@ -5,6 +5,7 @@ import RecAlignModels
 import RecAlignData
 import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// The users, texts, targets and exclusions of one stage and setting, ready to score any encoder.
 /// Scores are dot products of L2-normalised vectors; ranks follow PROTOCOL section 4 (`RankMetrics.rank`

@@ -6,6 +6,7 @@ import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTraining
+import RecAlignMetrics
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 // HeadShapeOptions: the architecture options of `recalign train-head` (adaptor, sequential tower), one group.
 import ArgumentParser
-import RecAlignTraining
+import RecAlignHeads
 
 /// The shape of a head: its adaptor (linear / MoE / none) and its sequential user tower. `HeadConfig.validate`
 /// checks every field and the combination once the embedding size is known (`train-head` reports its error).

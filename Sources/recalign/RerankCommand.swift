@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import RecAlignFormats
 import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 extension PromptKind: ExpressibleByArgument {}
 extension LiuTask: ExpressibleByArgument {}

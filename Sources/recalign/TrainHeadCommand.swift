@@ -4,8 +4,10 @@ import Foundation
 import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
+import RecAlignHeads
 import RecAlignTraining
 import RecAlignTensor
+import RecAlignMetrics
 
 extension AdaptorKind: ExpressibleByArgument {}
 extension HeadLoss: ExpressibleByArgument {}

@@ -2,8 +2,10 @@
 import Foundation
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignHeads
 import RecAlignTraining
 import RecAlignData
+import RecAlignMetrics
 
 /// What a path given to `--compare` holds.
 enum TunedSource {

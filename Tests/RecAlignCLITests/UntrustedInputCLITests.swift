@@ -2,12 +2,12 @@
 import Foundation
 import Testing
 import RecAlignFormats
+import RecAlignTestSupport
 
 /// The `recalign` binary built beside this test bundle, run in the repository root.
 enum CLI {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let model = repoRoot.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path
-    static var hasModel: Bool { FileManager.default.fileExists(atPath: model + "/model.safetensors") }
+    static let model = TestPaths.modelDir
+    static var hasModel: Bool { TestPaths.hasModel }
 
     /// `$RECALIGN_BIN`, or the binary beside the test bundle (so the suite can also be pointed at an older build).
     static var binary: String {
@@ -22,7 +22,7 @@ enum CLI {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
-        p.currentDirectoryURL = repoRoot
+        p.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
@@ -31,11 +31,7 @@ enum CLI {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
-    static func tempDir() throws -> String {
-        let d = NSTemporaryDirectory() + "recalign-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    static func tempDir() throws -> String { TestPaths.tempDir("cli") }
 
     /// A copy of the reference model folder: every file linked, except those `edit` rewrites.
     static func modelCopy(in dir: String, edit: [String: (Data) throws -> Data]) throws -> String {

@@ -60,7 +60,23 @@ import Testing
         #expect(read(dir + "/state/state.json") == "old")
     }
 
+    @Test func atomicFileTemporariesOfDeadRunsAreRemoved() throws {
+        let dir = try scratchDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let me = getpid()
+        try write("half", dir + "/.metrics.jsonl.tmp-\(Self.deadPID)-12345")   // a kill between write and rename
+        try write("live", dir + "/.metrics.jsonl.tmp-\(me)-7")                // this process is still writing it
+        try write("keep", dir + "/metrics.jsonl")
+        try AtomicFile.write("new", to: dir + "/curve.svg")
+        #expect(AtomicFolder.cleanStale(in: dir) == [".metrics.jsonl.tmp-\(Self.deadPID)-12345"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+                == [".metrics.jsonl.tmp-\(me)-7", "curve.svg", "metrics.jsonl"])
+        #expect(read(dir + "/curve.svg") == "new")
+    }
+
     @Test func namesParse() {
+        #expect(AtomicFolder.parse(".x.json.tmp-123-4294967295")! == ("x.json", "file", 123))
+        #expect(AtomicFolder.parse(".x.json.tmp-123-")?.1 != "file" && AtomicFolder.parse("x.json.tmp-123-9") == nil)
         #expect(AtomicFolder.parse("best.tmp-123")! == ("best", "tmp", 123))
         #expect(AtomicFolder.parse("a.b.old-7")! == ("a.b", "old", 7))
         #expect(AtomicFolder.parse("best.tmp-") == nil && AtomicFolder.parse("best.tmp-12x") == nil && AtomicFolder.parse("best") == nil)

@@ -2,12 +2,12 @@
 import Foundation
 import Testing
 import RecAlignFormats
+import RecAlignTestSupport
 
 /// The model folder: $RECALIGN_MINILM_DIR, else <repo>/checkpoints/all-MiniLM-L6-v2.
 let miniLMDir: String = {
     if let e = ProcessInfo.processInfo.environment["RECALIGN_MINILM_DIR"], !e.isEmpty { return e }
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path
+    return TestPaths.modelDir
 }()
 let miniLMPresent = FileManager.default.fileExists(atPath: (miniLMDir as NSString).appendingPathComponent("model.safetensors"))
 

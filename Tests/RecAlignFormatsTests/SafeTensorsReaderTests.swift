@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignFormats
+import RecAlignTestSupport
 
 @Suite struct SafeTensorsReaderTests {
     @Test func readsPythonWrittenF32() throws {
@@ -69,8 +70,7 @@ import RecAlignFormats
     /// Cause 2 of the untrusted-inputs issue: a NaN or infinity in a weight is refused where it is read, naming
     /// the tensor and the first bad row (it used to come out as NaN embeddings with exit 0).
     @Test func nonFiniteWeightsAreRefusedByDefault() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recalign-nan-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = TestPaths.tempDir("nan")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var values = [Float](repeating: 0.5, count: 12 * 4096)
         values[7 * 4096 + 3] = .nan

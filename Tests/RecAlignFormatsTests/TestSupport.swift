@@ -1,6 +1,7 @@
 // TestSupport: fixture paths, scratch folders and a raw safetensors image builder for the formats tests.
 import Foundation
 import RecAlignFormats
+import RecAlignTestSupport
 
 enum Fixtures {
     /// Tests/RecAlignFormatsTests/Fixtures
@@ -11,12 +12,7 @@ enum Fixtures {
 }
 
 /// A fresh scratch folder under the system temp dir.
-func scratchDir(_ tag: String = #function) throws -> String {
-    let safe = tag.filter { $0.isLetter || $0.isNumber }
-    let d = (NSTemporaryDirectory() as NSString).appendingPathComponent("recalign-fmt-\(safe)-\(UInt32.random(in: 0 ... .max))")
-    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-}
+func scratchDir(_ tag: String = #function) throws -> String { TestPaths.tempDir("fmt-" + tag) }
 
 /// A safetensors file image: 8-byte little-endian length of `header`, the header, then `dataBytes` bytes.
 func safetensorsImage(header: String, dataBytes: Int, lengthOverride: UInt64? = nil) -> Data {

@@ -3,8 +3,8 @@ import Foundation
 import Testing
 import RecAlignNN
 import RecAlignData
-import RecAlignRetrieval
-import RecAlignTraining
+import RecAlignMetrics
+import RecAlignHeads
 import RecAlignTensor
 import RecAlignFormats
 

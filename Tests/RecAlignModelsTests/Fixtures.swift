@@ -1,13 +1,13 @@
 // Fixtures: paths of the committed golden fixtures and the downloaded reference model.
 import Foundation
 import RecAlignFormats
+import RecAlignTestSupport
 
 enum Fixtures {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let golden = repoRoot.appendingPathComponent("Tests/Fixtures/golden")
-    static let modelDir = repoRoot.appendingPathComponent("checkpoints/all-MiniLM-L6-v2")
+    static let golden = TestPaths.fixtures.appendingPathComponent("golden")
+    static let modelDir = URL(fileURLWithPath: TestPaths.modelDir)
     /// True when `checkpoints/fetch_model.sh` has run (the test command runs it first).
-    static let hasModel = FileManager.default.fileExists(atPath: modelDir.appendingPathComponent("model.safetensors").path)
+    static let hasModel = TestPaths.hasModel
 
     static func npy(_ name: String) throws -> NpyArray { try NpyFile.read(golden.appendingPathComponent(name).path) }
 }

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct AnswerParserTests {
     static let candidates = [

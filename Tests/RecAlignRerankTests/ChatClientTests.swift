@@ -3,7 +3,7 @@ import Foundation
 import RecAlignFormats
 import Testing
 @testable import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct ChatClientTests {
     static let msgs = [ChatMessage(role: "user", content: "rank them")]

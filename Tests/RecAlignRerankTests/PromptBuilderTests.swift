@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct PromptBuilderTests {
     @Test func chatRecForUserWithProfile() throws {

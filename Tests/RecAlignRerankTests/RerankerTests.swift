@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// A model double answering per user from a script; records the most requests in flight at once.
 final class ScriptedModel: ChatCompleting, @unchecked Sendable {

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct EvaluatorTests {
     init() { parallelMinWork = 0 }   // run the multi-worker paths on these small inputs too

@@ -5,11 +5,12 @@ import RecAlignModels
 import RecAlignRetrieval
 import RecAlignTensor
 import RecAlignData
+import RecAlignMetrics
+import RecAlignTestSupport
 
-private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path
-private let ml100k = repo.appendingPathComponent("corpora/ml-100k").path
-private let tiny = repo.appendingPathComponent("corpora/fixtures/ml-tiny").path
+private let modelDir = TestPaths.modelDir
+private let ml100k = TestPaths.ml100k
+private let tiny = TestPaths.corpusFixture("ml-tiny")
 private let hasModel = FileManager.default.fileExists(atPath: modelDir + "/model.safetensors")
 private let hasML100K = FileManager.default.fileExists(atPath: ml100k + "/ml-100k.inter")
 
@@ -101,7 +102,7 @@ struct PipelineTests {
             }
             let grid: [Double], weight: Double, settings: [String: Setting]
         }
-        let url = repo.appendingPathComponent("Tests/Fixtures/golden/text_prior_ml100k.json")
+        let url = TestPaths.fixtures.appendingPathComponent("golden/text_prior_ml100k.json")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
         #expect(golden.weight == PriorTarget.defaultWeight)
         let items = towers.items()

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct PoolingAndTableTests {
     let items: [Float] = [1, 0, 0, 1, 3, 4]   // rows: (1,0), (0,1), (3,4)

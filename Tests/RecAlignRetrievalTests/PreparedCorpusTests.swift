@@ -3,11 +3,11 @@ import Foundation
 import Testing
 import RecAlignData
 import RecAlignRetrieval
+import RecAlignTestSupport
 
 @Suite struct PreparedCorpusTests {
     func corpus(items: String?) throws -> String {
-        let dir = NSTemporaryDirectory() + "recalign-prep-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = TestPaths.tempDir("prep")
         var inter = "user_id:token\titem_id:token\ttimestamp:float\n"
         for u in 1...3 { for i in 1...6 { inter += "\(u)\t\(i)\t\(i)\n" } }
         try inter.write(toFile: dir + "/c.inter", atomically: true, encoding: .utf8)

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite("Rank metrics, hand-computed")
 struct RankMetricsHandTests {

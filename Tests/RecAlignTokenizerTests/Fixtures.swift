@@ -2,11 +2,11 @@
 
 import Foundation
 import RecAlignTokenizer
+import RecAlignTestSupport
 
 enum Fixtures {
     /// Tests/Fixtures/tokenizer
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").appendingPathComponent("tokenizer")
+    static let folder = TestPaths.fixtures.appendingPathComponent("tokenizer")
 
     struct Case {
         let text: String
@@ -37,10 +37,5 @@ enum Fixtures {
     }
 
     /// A fresh temporary folder.
-    static func tempFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("recalign-tok-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func tempFolder() throws -> URL { URL(fileURLWithPath: TestPaths.tempDir("tok")) }
 }

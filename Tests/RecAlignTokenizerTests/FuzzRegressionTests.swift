@@ -2,11 +2,11 @@
 import Foundation
 import Testing
 import RecAlignTokenizer
+import RecAlignTestSupport
 
 @Suite struct FuzzRegressionTests {
     /// Fuzz/regressions/tokenizer-files (Scripts/fuzz.sh replays the same files).
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions/tokenizer-files")
+    static let folder = TestPaths.repoRoot.appendingPathComponent("Fuzz/regressions/tokenizer-files")
 
     /// (file, field the error must name). Each used to crash: an added token re-using a vocabulary token
     /// under another id (tokenize indexed past the token table), ids near Int32.max (a 32 GB token table),

@@ -6,10 +6,10 @@ import RecAlignNN
 import RecAlignModels
 import RecAlignFormats
 import RecAlignTensor
+import RecAlignTestSupport
 
-private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path
-private let golden = repo.appendingPathComponent("Tests/Fixtures/golden")
+private let modelDir = TestPaths.modelDir
+private let golden = TestPaths.fixtures.appendingPathComponent("golden")
 private let hasModel = FileManager.default.fileExists(atPath: modelDir + "/model.safetensors")
 
 /// `Scripts/make_peft_golden.py`'s output: texts and their embeddings under the adapter in `peft_lora/`.
@@ -41,8 +41,7 @@ struct PeftLoRAParityTests {
         for (k, (_, t)) in tuned.trainable.enumerated() { for i in 0..<t.count { t.data[i] = 0.05 * sin(Float(i) * 0.37 + Float(k)) } }
         tuned.train(false)
         let want = tuned.encoder.encode(texts).values
-        let dir = NSTemporaryDirectory() + "peft-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = TestPaths.tempDir("peft")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try tuned.save(to: dir)
 

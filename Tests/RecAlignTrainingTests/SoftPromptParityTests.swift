@@ -5,11 +5,11 @@ import RecAlignTraining
 import RecAlignNN
 import RecAlignModels
 import RecAlignTensor
+import RecAlignTestSupport
 
-private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-private let modelDir = repo.appendingPathComponent("checkpoints/all-MiniLM-L6-v2").path
-private let goldenPath = repo.appendingPathComponent("Tests/Fixtures/golden/soft_prompt.json").path
-private let hasModel = FileManager.default.fileExists(atPath: modelDir + "/model.safetensors")
+private let modelDir = TestPaths.modelDir
+private let goldenPath = TestPaths.fixture("golden/soft_prompt.json")
+private let hasModel = TestPaths.hasModel
 
 /// `Scripts/make_prompt_golden.py`'s output: a 5-vector prompt on all-MiniLM-L6-v2 (eval mode), per pooling mode.
 private struct PromptGolden: Decodable {

@@ -6,17 +6,13 @@ import RecAlignModels
 import RecAlignFormats
 import RecAlignData
 import RecAlignTensor
+import RecAlignTestSupport
 
 enum Tiny {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let tokenizerDir = repoRoot.appendingPathComponent("Tests/Fixtures/tokenizer").path
-    static let corpusDir = repoRoot.appendingPathComponent("corpora/fixtures/ml-tiny").path
+    static let tokenizerDir = TestPaths.fixture("tokenizer")
+    static let corpusDir = TestPaths.corpusFixture("ml-tiny")
 
-    static func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "recalign-train-\(tag)-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    static func tempDir(_ tag: String) -> String { TestPaths.tempDir("train-" + tag) }
 
     /// A 2-layer, 32-wide random BERT with the fixture WordPiece vocabulary, written as a
     /// sentence-transformers folder (mean pooling, normalised).

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import RecAlignTraining
 import RecAlignRetrieval
+import RecAlignMetrics
 
 @Suite struct TrainingCurveTests {
     /// Metrics whose Recall@10 and NDCG@10 come from 10 users' ranks (1 = a hit at the top).

@@ -6,6 +6,7 @@ import RecAlignNN
 import RecAlignModels
 import RecAlignFormats
 import RecAlignTensor
+import RecAlignHeads
 
 @Suite struct UntrustedModelTests {
     /// Rewrites one tensor of a safetensors file with `edit` applied (every other tensor unchanged).

@@ -32,33 +32,38 @@ func tanhBackwardKernel(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _
 /// GELU, exact form: y = x · Φ(x) = ½ x (1 + erf(x / √2)).
 /// Backward: dx += dy · (Φ(x) + x · φ(x)), φ(x) = exp(-x²/2) / √(2π).
 public func gelu(_ x: Tensor) -> Tensor {
-    let needs = Autograd.needsGrad(x)
-    let y = Tensor.output(x.shape, grad: needs)
-    let xd = x.data, yd = y.data
-    Parallel.chunks(x.count, cost: 8) { lo, hi in geluForwardKernel(xd, yd, lo, hi) }
-    if needs {
-        let gy = GradRef(y)
-        Autograd.record {
-            gy.withIncoming { dY in
-                let dX = x.gradData
-                Parallel.chunks(x.count, cost: 8) { lo, hi in geluBackwardKernel(xd, dY, dX, lo, hi) }
-            }
-        }
-    }
-    return y
+    elementwiseActivation(x, cost: 8, backwardCost: 8, backwardReadsOutput: false,
+                          forward: { x, y, lo, hi in geluForwardKernel(x, y, lo, hi) },
+                          backward: { x, _, dy, dx, lo, hi in geluBackwardKernel(x, dy, dx, lo, hi) })
 }
 
 /// tanh. Backward: dx += dy · (1 - y²).
 public func tanh(_ x: Tensor) -> Tensor {
+    elementwiseActivation(x, cost: 8, backwardCost: 2, backwardReadsOutput: true,
+                          forward: { x, y, lo, hi in tanhForwardKernel(x, y, lo, hi) },
+                          backward: { _, y, dy, dx, lo, hi in tanhBackwardKernel(y!, dy, dx, lo, hi) })
+}
+
+/// y = f(x) element-wise, `forward(x, y, lo, hi)` over chunks split across the cores (`cost` per element); when
+/// x needs a gradient, `backward(x, y, dY, dX, lo, hi)` adds dx over chunks of `backwardCost`. The output's
+/// values are kept for the backward (`y` non-nil) only when `backwardReadsOutput`; otherwise only its gradient
+/// slot is referenced, so y's storage is freed with its last forward user.
+@inline(__always)
+func elementwiseActivation(_ x: Tensor, cost: Int, backwardCost: Int, backwardReadsOutput: Bool,
+                           forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
+                           backward: @escaping (_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?,
+                                                _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                                Int, Int) -> Void) -> Tensor {
     let needs = Autograd.needsGrad(x)
     let y = Tensor.output(x.shape, grad: needs)
     let xd = x.data, yd = y.data
-    Parallel.chunks(x.count, cost: 8) { lo, hi in tanhForwardKernel(xd, yd, lo, hi) }
+    Parallel.chunks(x.count, cost: cost) { lo, hi in forward(xd, yd, lo, hi) }
     if needs {
+        let gy = GradRef(y), kept: Tensor? = backwardReadsOutput ? y : nil
         Autograd.record {
-            y.withIncomingGrad { dY in
-                let dX = x.gradData
-                Parallel.chunks(x.count, cost: 2) { lo, hi in tanhBackwardKernel(yd, dY, dX, lo, hi) }
+            gy.withIncoming { dY in
+                let dX = x.gradData, yv = kept.map { UnsafePointer($0.data) }
+                Parallel.chunks(x.count, cost: backwardCost) { lo, hi in backward(xd, yv, dY, dX, lo, hi) }
             }
         }
     }

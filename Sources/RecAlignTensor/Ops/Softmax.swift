@@ -48,8 +48,11 @@ func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _
 
 /// One row: y = exp(x + m - max) / Σ exp(x + m - max), in three passes over the row (max with the mask
 /// added, exp fused with the sum, scale). A fully masked row (max = -inf) is treated as max 0.
-@inline(__always)
-func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: UnsafeMutablePointer<Float>, _ s: Int) {
+/// Returns the max and the sum, so that log y[j] = x[j] + m[j] - max - log(sum) without rounding y
+/// (cross-entropy's log-softmax).
+@inline(__always) @discardableResult
+func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: UnsafeMutablePointer<Float>,
+                _ s: Int) -> (max: Float, sum: Float) {
     var m8 = SIMD8<Float>(repeating: -.infinity)
     var j = 0
     if let mr {
@@ -82,4 +85,5 @@ func softmaxRow(_ xr: UnsafePointer<Float>, _ mr: UnsafePointer<Float>?, _ yr: U
     while j < s { let e = fastExp(yr[j] - mx); yr[j] = e; sum += e; j += 1 }
     let inv = 1 / sum
     for t in 0..<s { yr[t] *= inv }
+    return (mx, sum)
 }

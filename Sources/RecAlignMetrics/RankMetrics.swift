@@ -45,3 +45,15 @@ public struct MetricSummary: Codable, Equatable, Sendable {
         recall50 = ranks.reduce(0) { $0 + RankMetrics.recall(rank: $1, k: 50) } / n
     }
 }
+
+extension MetricSummary {
+    /// "R@10 0.1234  N@10 0.0567  MRR@10 0.0400  R@50 0.3000 (943 users)".
+    public var line: String {
+        String(format: "R@10 %.4f  N@10 %.4f  MRR@10 %.4f  R@50 %.4f (%d users)", recall10, ndcg10, mrr10, recall50, users)
+    }
+    /// True when `self` beats `other` on Recall@10, NDCG@10 breaking ties (the protocol's model selection).
+    public func isBetter(than other: MetricSummary?) -> Bool {
+        guard let other else { return true }
+        return recall10 > other.recall10 || (recall10 == other.recall10 && ndcg10 > other.ndcg10)
+    }
+}

@@ -2,8 +2,8 @@
 import Foundation
 import RecAlignNN
 import RecAlignData
-import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// Which items a training row is scored against.
 public enum HeadLoss: String, Codable, CaseIterable, Sendable {
@@ -145,44 +145,43 @@ public final class HeadTrainer {
         let stepsPerEpoch = epochBatches(0).count
         let total = max(1, stepsPerEpoch * options.epochs)
         let schedule = LinearWarmupSchedule(base: options.lr, warmup: Int(Float(total) * options.warmupFraction), total: total)
+        var loop = TrainingLoop<MetricSummary>(schedule: schedule, patience: options.patience,
+                                               isBetter: { $0.isBetter(than: $1) }, bestStep: 0)
         var step = 0, trainSeconds = 0.0
-        var best: MetricSummary? = nil, bestEpoch = 0, bestWeights: [[Float]] = params.map(\.array)
+        var bestWeights: [[Float]] = params.map(\.array)
         var logs: [HeadEpochLog] = []
+        func restoreBest() {
+            for (p, w) in zip(params, bestWeights) { w.withUnsafeBufferPointer { p.data.update(from: $0.baseAddress!, count: $0.count) } }
+        }
         for epoch in 0..<options.epochs {
             let t0 = Date()
             head.train(true)
             var lossSum: Double = 0
             let batches = epochBatches(epoch)
             for (hs, ts) in batches {
-                opt.lr = schedule.lr(at: step)
-                let l = loss(hs, ts, x: x, rng: &rng)
-                let value = l.data[0]
-                guard value.isFinite else {
-                    Autograd.clearTape()
-                    for (p, w) in zip(params, bestWeights) { w.withUnsafeBufferPointer { p.data.update(from: $0.baseAddress!, count: $0.count) } }
-                    throw HeadError.nonFiniteLoss(step: step, value: value)
+                let value = try loop.step(step, optimizer: opt) { _ in
+                    try loop.update(loss(hs, ts, x: x, rng: &rng), parameters: params, optimizer: opt,
+                                    maxGradNorm: options.clipNorm) { value in
+                        restoreBest()
+                        return HeadError.nonFiniteLoss(step: step, value: value)
+                    }
                 }
                 lossSum += Double(value)
-                Autograd.backward(l)
-                clipGradNorm(params, maxNorm: options.clipNorm)
-                opt.step()
-                opt.zeroGrad()
                 step += 1
             }
             head.train(false)
             let secs = Date().timeIntervalSince(t0)
             trainSeconds += secs
             let valid = try HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
-            let isBest = valid.isBetter(than: best)
-            if isBest { best = valid; bestEpoch = epoch + 1; bestWeights = params.map(\.array) }
+            let verdict = loop.validated(valid, at: epoch + 1) { bestWeights = params.map(\.array) }
             let entry = HeadEpochLog(epoch: epoch + 1, meanLoss: Float(lossSum / Double(max(1, batches.count))),
-                                     valid: valid, trainSeconds: secs, isBest: isBest)
+                                     valid: valid, trainSeconds: secs, isBest: verdict.isBest)
             logs.append(entry)
             log(entry)
-            if options.patience > 0 && epoch + 1 - bestEpoch >= options.patience { break }
+            if verdict.stop { break }
         }
-        for (p, w) in zip(params, bestWeights) { w.withUnsafeBufferPointer { p.data.update(from: $0.baseAddress!, count: $0.count) } }
-        let finalBest = try best ?? HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
-        return HeadRunResult(bestEpoch: bestEpoch, bestValid: finalBest, trainSeconds: trainSeconds, epochs: logs)
+        restoreBest()
+        let finalBest = try loop.best ?? HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
+        return HeadRunResult(bestEpoch: loop.bestStep, bestValid: finalBest, trainSeconds: trainSeconds, epochs: logs)
     }
 }

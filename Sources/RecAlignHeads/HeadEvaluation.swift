@@ -2,8 +2,8 @@
 import Foundation
 import RecAlignNN
 import RecAlignData
-import RecAlignRetrieval
 import RecAlignTensor
+import RecAlignMetrics
 
 /// Ranks the held-out targets of a split's evaluated users by dot products of user and item vectors.
 public enum HeadEvaluation {
@@ -38,17 +38,5 @@ public enum HeadEvaluation {
         let v = try head.vectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories)
         return MetricSummary(ranks: ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users,
                                           split: split, stage: stage))
-    }
-}
-
-extension MetricSummary {
-    /// "R@10 0.1234  N@10 0.0567  MRR@10 0.0400  R@50 0.3000 (943 users)".
-    public var line: String {
-        String(format: "R@10 %.4f  N@10 %.4f  MRR@10 %.4f  R@50 %.4f (%d users)", recall10, ndcg10, mrr10, recall50, users)
-    }
-    /// True when `self` beats `other` on Recall@10, NDCG@10 breaking ties (the protocol's model selection).
-    public func isBetter(than other: MetricSummary?) -> Bool {
-        guard let other else { return true }
-        return recall10 > other.recall10 || (recall10 == other.recall10 && ndcg10 > other.ndcg10)
     }
 }

@@ -51,10 +51,7 @@ public final class RecHead: Module {
         if let seq { return l2Normalize(seq(items: states, batch: batch, rng: &rng)) }
         let x = embedding(states, ids: batch.ids, shape: [batch.batch, batch.length])
         let mask = Tensor(batch.mask, shape: [batch.batch, batch.length])
-        let pooled = meanPool(x, mask: mask)
-        // meanPool's backward reads the mask through a raw pointer: keep the mask alive until backward runs.
-        if Autograd.needsGrad(x) { Autograd.record { withExtendedLifetime(mask) {} } }
-        return l2Normalize(pooled)
+        return l2Normalize(meanPool(x, mask: mask))
     }
 
     /// Inference: item vectors [n, H] and the vectors of `histories` (item rows, oldest first) [U, H],

@@ -1,6 +1,5 @@
 // ContrastiveLoss: MultipleNegativesRankingLoss (in-batch negatives over scaled cosine), optionally symmetric.
 import Foundation
-import RecAlignNN
 import RecAlignTensor
 
 /// sentence-transformers' MultipleNegativesRankingLoss.
