@@ -49,6 +49,10 @@ let package = Package(
                 dependencies: ["RecAlignNN", "RecAlignTensor", "RecAlignModels", "RecAlignFormats", "RecAlignData",
                                "RecAlignMetrics"],
                 swiftSettings: fast),
+        // Layer 7: what a model path holds (model folder, adapter, head) and its rows, for every command that reads one.
+        .target(name: "RecAlignSources",
+                dependencies: ["RecAlignModels", "RecAlignHeads", "RecAlignRetrieval", "RecAlignData", "RecAlignMetrics"],
+                swiftSettings: checked),
         // Layer 7: generative reranker (prompts, OpenAI-compatible client, parser).
         .target(name: "RecAlignRerank",
                 dependencies: ["RecAlignMetrics", "RecAlignData", "RecAlignFormats",
@@ -57,7 +61,7 @@ let package = Package(
                 swiftSettings: checked),
         // Layer 8: the CLI.
         .executableTarget(name: "recalign",
-                          dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignRerank",
+                          dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignSources", "RecAlignRerank",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: checked),
         // Benchmarks (release build): `swift run -c release CoreBench`.
@@ -85,6 +89,7 @@ let package = Package(
         .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignHeads"]),
+        .testTarget(name: "RecAlignSourcesTests", dependencies: ["RecAlignSources", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignTestSupport"]),
         // The shipped binary run as a user would (exit codes, one-line errors, nothing half-written).
         .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats", "RecAlignTestSupport"]),

@@ -2,9 +2,10 @@
 import ArgumentParser
 import Foundation
 import RecAlignData
+import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
-import RecAlignTraining
+import RecAlignSources
 import RecAlignTensor
 
 struct Evaluate: ParsableCommand {

@@ -5,7 +5,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
-import RecAlignTraining
+import RecAlignSources
 import RecAlignMetrics
 
 struct Export: ParsableCommand {

@@ -5,7 +5,7 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignHeads
-import RecAlignTraining
+import RecAlignSources
 import RecAlignTensor
 import RecAlignMetrics
 

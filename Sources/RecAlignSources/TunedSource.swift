@@ -1,26 +1,27 @@
-// TunedSources: tuned representations named on the command line (model folder, adapter, head) and their rows.
+// TunedSource: what a model path named on the command line holds (model folder, adapter, head) and its vectors.
 import Foundation
 import RecAlignModels
 import RecAlignRetrieval
 import RecAlignHeads
-import RecAlignTraining
 import RecAlignData
 import RecAlignMetrics
 
-/// What a path given to `--compare` holds.
-enum TunedSource {
+/// What a path given to `--compare` or `--tuned` holds: every command that reads a model takes these three the
+/// same way, told apart by the files inside.
+public enum TunedSource: Equatable, Sendable {
     case model(String)      // an HF / sentence-transformers folder (full or top-layer fine-tuning)
     case adapter(String)    // adapter_config.json + adapter.safetensors (prompt, prefix) or PEFT's adapter_model.safetensors (LoRA)
     case head(String)       // head.safetensors + head_config.json (adaptor, sequential tower)
 
-    init(path: String) {
+    public init(path: String) {
         let fm = FileManager.default
         if fm.fileExists(atPath: (path as NSString).appendingPathComponent("head_config.json")) { self = .head(path) }
         else if fm.fileExists(atPath: (path as NSString).appendingPathComponent(AdapterFolder.config)) { self = .adapter(path) }
         else { self = .model(path) }
     }
 
-    var label: String {
+    /// The row label in result tables.
+    public var label: String {
         switch self {
         case let .model(p): return "tuned \(TunedSource.shortName(p))"
         case let .adapter(p): return "adapter \(TunedSource.shortName(p))"
@@ -30,7 +31,7 @@ enum TunedSource {
 
     /// The folder's name, with its parent's for a run's `best/` checkpoint (`runs/prompt/best` -> `prompt/best`),
     /// so that rows of several runs tell apart.
-    static func shortName(_ path: String) -> String {
+    public static func shortName(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let name = url.lastPathComponent
         guard name == "best" else { return name }
@@ -38,7 +39,7 @@ enum TunedSource {
     }
 
     /// An encoder for this source's text towers (nil for a head, which works on the base encoder's vectors).
-    func encoder(base: String, maxLength: Int?) throws -> SentenceEncoder? {
+    public func encoder(base: String, maxLength: Int?) throws -> SentenceEncoder? {
         switch self {
         case let .model(p): return try SentenceEncoder(path: p, maxLength: maxLength)
         case let .adapter(p):
@@ -50,13 +51,13 @@ enum TunedSource {
     }
 
     /// Loads the source once and drops it: throws what `encoder` / `loadHead` would, before any work is done.
-    func check(base: String, maxLength: Int?) throws {
+    public func check(base: String, maxLength: Int?) throws {
         if case let .head(dir) = self { _ = try loadHead(dir) } else { _ = try encoder(base: base, maxLength: maxLength) }
     }
 }
 
 /// Rows of a head (adaptor / sequential tower) over the frozen item embeddings of `towers`.
-func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
+public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
     let head = try loadHead(dir)
     let corpus = towers.corpus
     let items = towers.items()
@@ -76,7 +77,7 @@ func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: St
 }
 
 /// Item and user vectors of a source for one split (export, candidates).
-func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
+public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
                    maxLength: Int?) throws -> (items: [Float], users: [Float], dim: Int) {
     switch source {
     case let .head(dir)?:

@@ -29,7 +29,7 @@ public struct Provenance: Codable, Equatable, Sendable {
         let path = (dir as NSString).appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do { return try JSONDecoder().decode(Provenance.self, from: data) } catch {
-            throw TrainingError.file(path, "not a valid provenance file: \(error)")
+            throw FormatError(.malformedJSON, file: path, "not a valid provenance file: \(error)")
         }
     }
 }

@@ -1,0 +1,78 @@
+// TunedSourceTests: a model path is told apart by its files, labelled, and a head's rows come out of the protocol loop.
+import Foundation
+import Testing
+import RecAlignData
+import RecAlignHeads
+import RecAlignModels
+import RecAlignRetrieval
+import RecAlignSources
+import RecAlignTestSupport
+
+@Suite("Model sources") struct TunedSourceTests {
+    /// head_config.json makes a head, adapter_config.json an adapter, anything else a model folder; a folder
+    /// holding both config files is a head (its adapter file would be a stray).
+    @Test func aFolderIsToldApartByItsFiles() throws {
+        let root = TestPaths.tempDir("sources")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func folder(_ name: String, _ files: [String]) throws -> String {
+            let dir = root + "/" + name
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for f in files { try Data("{}".utf8).write(to: URL(fileURLWithPath: dir + "/" + f)) }
+            return dir
+        }
+        let head = try folder("seq", ["head_config.json", "head.safetensors"])
+        let adapter = try folder("lora", [AdapterFolder.config, AdapterFolder.peftWeights])
+        let model = try folder("full", ["config.json"])
+        let both = try folder("both", ["head_config.json", AdapterFolder.config])
+        #expect(TunedSource(path: head) == .head(head))
+        #expect(TunedSource(path: adapter) == .adapter(adapter))
+        #expect(TunedSource(path: model) == .model(model))
+        #expect(TunedSource(path: both) == .head(both))
+        #expect(TunedSource(path: head).label == "head seq" && TunedSource(path: adapter).label == "adapter lora")
+        #expect(TunedSource(path: model).label == "tuned full")
+    }
+
+    /// A run's `best/` checkpoint is named with its run folder so that rows of several runs tell apart.
+    @Test func bestCheckpointsKeepTheirRunName() {
+        #expect(TunedSource.shortName("runs/prompt/best") == "prompt/best")
+        #expect(TunedSource.shortName("/tmp/x/runs/lora/best/") == "lora/best")
+        #expect(TunedSource.shortName("runs/seq") == "seq")
+        #expect(TunedSource.shortName("./runs/../runs/seq") == "seq")
+    }
+
+    /// A broken folder is refused by `check` before any work, naming the file.
+    @Test func checkRefusesABrokenSourceUpFront() throws {
+        let root = TestPaths.tempDir("broken")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Data("{\"adaptor\": 3}".utf8).write(to: URL(fileURLWithPath: root + "/head_config.json"))
+        do {
+            try TunedSource(path: root).check(base: TestPaths.modelDir, maxLength: nil)
+            Issue.record("a broken head was accepted")
+        } catch {
+            #expect("\(error)".contains("head_config.json"), "\(error)")
+        }
+    }
+
+    /// An identity linear adaptor under a mean-of-last-5 tower is the frozen "mean of last 5" user tower:
+    /// the head's rows, computed by `headRows` (users, histories, targets and exclusions of each split and
+    /// setting), equal the frozen evaluation's rows of that tower on ml-tiny.
+    @Test(.enabled(if: TestPaths.hasModel)) func identityHeadRowsEqualTheFrozenMeanTower() throws {
+        let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
+        let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
+        var plan = EvaluationPlan()
+        plan.stages = [.valid, .test]; plan.whitening = false; plan.baselines = false; plan.meanOfLast = 5
+        let frozen = try TwoTowerEvaluation.run(towers: towers, plan: plan)
+        let dir = TestPaths.tempDir("identity-head")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let head = RecHead(config: HeadConfig(adaptor: .linear, tower: .mean, inputDim: towers.encoder.dimension, maxHistory: 5, dropout: 0))
+        try HeadFiles.save(head, to: dir)
+        let rows = try headRows(dir, towers: towers, plan: plan, label: "head").rows
+        #expect(rows.count == 4)
+        for row in rows {
+            let reference = try #require(frozen.rows.first { $0.method == "frozen (mean of last 5)" && $0.setting == row.setting && $0.split == row.split })
+            #expect(row.metrics.users == reference.metrics.users)
+            #expect(abs(row.metrics.recall10 - reference.metrics.recall10) < 1e-9 && abs(row.metrics.ndcg10 - reference.metrics.ndcg10) < 1e-6,
+                    "\(row.setting) \(row.split): head \(row.metrics) vs frozen \(reference.metrics)")
+        }
+    }
+}
