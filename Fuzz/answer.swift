@@ -1,7 +1,7 @@
 // Fuzz target answer: AnswerParser on arbitrary model output against a fixed candidate list.
 import Foundation
 import RecAlignRerank
-import RecAlignRetrieval
+import RecAlignMetrics
 
 /// The parser tests' candidates (the seeds are their answers) plus a shared title, an accented title, an
 /// empty text and an id that looks like a list marker.

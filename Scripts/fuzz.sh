@@ -29,14 +29,13 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export SWIFT_BACKTRACE=enable=no
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 
-# Library modules under test, in dependency order. RecAlignRetrieval is only CandidatesFile.swift (all
-# AnswerParser needs; the whole module would pull in BLAS and the encoder) and RecAlignRerank only
-# AnswerParser.swift (the client and server code is not an input parser).
+# Library modules under test, in dependency order. RecAlignRerank is only AnswerParser.swift (the client and
+# server code is not an input parser); RecAlignMetrics (the candidates schema it reads) has no BLAS.
 declare -A module_sources=(
     [RecAlignFormats]="Sources/RecAlignFormats/*.swift"
     [RecAlignTokenizer]="Sources/RecAlignTokenizer/*.swift"
     [RecAlignData]="Sources/RecAlignData/*.swift"
-    [RecAlignRetrieval]="Sources/RecAlignRetrieval/CandidatesFile.swift"
+    [RecAlignMetrics]="Sources/RecAlignMetrics/*.swift"
     [RecAlignRerank]="Sources/RecAlignRerank/AnswerParser.swift"
 )
 # Modules each target links, dependencies last.
@@ -46,7 +45,7 @@ declare -A target_modules=(
     [tokenizer-files]="RecAlignTokenizer"
     [wordpiece]="RecAlignTokenizer"
     [corpus]="RecAlignData RecAlignTokenizer RecAlignFormats"
-    [answer]="RecAlignRerank RecAlignRetrieval RecAlignFormats"
+    [answer]="RecAlignRerank RecAlignMetrics RecAlignFormats"
 )
 declare -A built=()
 
@@ -56,8 +55,8 @@ build_module() {
     [[ -n ${built[$m]:-} ]] && return
     case $m in   # dependencies first
         RecAlignData) build_module RecAlignFormats; build_module RecAlignTokenizer ;;
-        RecAlignRetrieval) build_module RecAlignFormats ;;
-        RecAlignRerank) build_module RecAlignRetrieval ;;
+        RecAlignMetrics) build_module RecAlignFormats ;;
+        RecAlignRerank) build_module RecAlignMetrics ;;
     esac
     # shellcheck disable=SC2086  # the glob is meant to expand
     swiftc "${flags[@]}" -module-name "$m" -wmo -emit-library -static -o "$mods/lib$m.a" \
