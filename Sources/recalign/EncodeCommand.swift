@@ -29,7 +29,7 @@ struct Encode: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Adapter folder applied to --model: prompt / prefix / LoRA written by `recalign train`, or a PEFT LoRA adapter.")
+    @Option(help: "Adapter folder applied to --model: one `recalign train` wrote, or a PEFT adapter of a type RecAlign reads.")
     var adapter: String?
 
     @Option(help: "Text file, one text per line (UTF-8).")

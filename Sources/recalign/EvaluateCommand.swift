@@ -28,7 +28,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Folder for results.md / results.json.") var out: String = "runs/evaluate"
     @Option(help: "Also write the protocol's split files and user texts to this folder.") var writeSplit: String?
     @Option(parsing: .upToNextOption,
-            help: "Tuned representations to add as rows: model folders, adapter folders (prompt/prefix/LoRA) or head folders.")
+            help: "Tuned representations to add as rows: model folders, adapter folders (any `recalign train` adapter, or PEFT's) or head folders.")
     var compare: [String] = []
 
     func validate() throws {

@@ -24,7 +24,7 @@ struct Export: ParsableCommand {
     var prior = false
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
-    @Option(help: "A tuned adapter (prompt/prefix/LoRA) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
+    @Option(help: "A tuned model folder, adapter folder (RecAlign's or PEFT's) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
 
     func validate() throws {
         try requireCount(userMaxLength, atLeast: 8, "--user-max-length")

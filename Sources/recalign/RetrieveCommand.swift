@@ -4,6 +4,7 @@ import Foundation
 import RecAlignData
 import RecAlignModels
 import RecAlignRetrieval
+import RecAlignSources
 
 struct Retrieve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one user's recent history and the retriever's top-k items.")
@@ -15,6 +16,8 @@ struct Retrieve: ParsableCommand {
     @Option(help: "warm or cold.") var setting: EvalSetting = .warm
     @Option(help: "valid or test: which visible history to use.") var split: EvalStage = .test
     @Option(help: "Token budget of the user text.") var userMaxLength: Int = 128
+    @Option(help: "A tuned model folder, adapter folder (RecAlign's or PEFT's) or head folder to retrieve with, as `export --tuned`.")
+    var tuned: String?
 
     func validate() throws {
         try requireCount(k, atLeast: 1, "-k")
@@ -26,14 +29,16 @@ struct Retrieve: ParsableCommand {
         guard let row = corpus.split.userIds.firstIndex(of: user) else {
             throw ValidationError("user '\(user)' is not in \(corpusOptions.corpus) (after the protocol's filters)")
         }
-        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let source = tuned.map { TunedSource(path: $0) }
+        let encoder = try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
+            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
-        let items = towers.items()
         let u = [Int32(row)]
-        let userM = towers.users(u, split, setting)
+        let v = try sourceVectors(source, base: towers, users: u, stage: split, setting: setting, maxLength: modelOptions.maxLength)
         let recs = try CandidateExport.records(corpus: corpus, users: u, stage: split, setting: setting,
-                                               userVectors: userM.values, itemVectors: items.values, dim: items.dim, k: k)
+                                               userVectors: v.users, itemVectors: v.items, dim: v.dim, k: k)
         let r = recs[0]
+        print("retriever: \(source?.label ?? "frozen \(TunedSource.shortName(modelOptions.model))")")
         print("user \(r.userId) — visible history (\(split.rawValue), \(setting.rawValue)), most recent last:")
         for h in r.history { print("   \(h.text)") }
         print("\ntop \(k):")

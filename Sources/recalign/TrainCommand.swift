@@ -1,4 +1,4 @@
-// TrainCommand: `recalign train` — tune an encoder on a corpus's training pairs (full, top layers, prompt, prefix, LoRA).
+// TrainCommand: `recalign train` — tune an encoder on a corpus's training pairs with any registered tuning method.
 import ArgumentParser
 import Foundation
 import RecAlignNN
@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         abstract: "Tune an encoder on a corpus's training pairs with in-batch negatives (MNRL).",
         discussion: """
         Writes into --out: best/ (the best checkpoint by validation Recall@10, NDCG@10 breaking ties: a \
-        sentence-transformers folder for full / top-layers, a PEFT adapter folder for LoRA and IA3, \
+        sentence-transformers folder for full / top-layers, a PEFT adapter folder for weight adapters (LoRA, IA3), \
         adapter.safetensors + adapter_config.json for prompt / prefix), state/ (resume with --resume OUT/state), metrics.jsonl and curve.svg.
         """)
 
@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Add one hard negative per pair mined by the frozen encoder (ranks --hard-window).") var hardNegatives = false
     @Option(help: "Rank window of hard negatives, lo-hi.") var hardWindow: String = "30-100"
     @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
-    @Flag(help: "LoRA / IA3: also write the merged model folder to OUT/merged.") var mergeLora = false
+    @Flag(help: "Weight adapters: also write the merged model folder to OUT/merged.") var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
     @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/--scale, which turns MNRL's logits back into cosine units; see `recalign evaluate --prior`).")
     var prior = false
@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
         if promptInit != nil && method != SoftPromptTuning.name { throw ValidationError("--prompt-init only applies to --method prompt") }
         if poolVirtualTokens && method != SoftPromptTuning.name { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
         if mergeLora && !type.mergesIntoWeights {
-            throw ValidationError("--merge-lora only applies to weight adapters (--method lora, ia3)")
+            throw ValidationError("--merge-lora only applies to weight adapters (\(TuningMethods.all.filter { $0.mergesIntoWeights }.map { $0.name }.joined(separator: ", ")))")
         }
         if hardNegatives { _ = try parseWindow() }
         var isDir: ObjCBool = false

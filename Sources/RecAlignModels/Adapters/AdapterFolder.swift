@@ -1,5 +1,6 @@
-// AdapterFolder: reading an adapter folder (adapter_config.json + weights) with errors that name the file and field.
+// AdapterFolder: reading and writing adapter folders (adapter_config.json + weights), errors naming the file and field.
 import Foundation
+import RecAlignNN
 import RecAlignFormats
 import RecAlignTensor
 
@@ -124,4 +125,32 @@ public final class AdapterTensors {
                               + unused.prefix(5).joined(separator: ", ") + (unused.count > 5 ? ", ..." : ""))
         }
     }
+}
+
+/// Writes an input adapter's tensors by name into `dir/adapter.safetensors` and `config` into
+/// `dir/adapter_config.json`.
+func saveInputAdapter(_ adapter: Module, method: String, to dir: String, config: some Encodable) throws {
+    var w = SafeTensorsWriter(metadata: ["format": "pt", "recalign_method": method])
+    for (name, t) in adapter.namedParameters() { try w.add(name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer)) }
+    try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.recAlignWeights))
+    try writeJSON(config, to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+}
+
+/// Writes a weight adapter in PEFT's layout: the model's tensors whose names `isAdapter` picks, under the
+/// PeftModel wrapper's prefix `base_model.model.`, into `dir/adapter_model.safetensors`, and `config` into
+/// `dir/adapter_config.json`.
+func savePeftAdapter(_ model: BertModel, _ isAdapter: (String) -> Bool, to dir: String, config: some Encodable) throws {
+    var w = SafeTensorsWriter(metadata: ["format": "pt"])
+    for (name, t) in model.namedParameters() where isAdapter(name) {
+        try w.add("base_model.model." + name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer))
+    }
+    try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.peftWeights))
+    try writeJSON(config, to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+}
+
+/// Writes a config atomically as pretty-printed JSON with sorted keys.
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try AtomicFile.write(try encoder.encode(value), to: path)
 }

@@ -80,12 +80,7 @@ public struct IA3Tuning: TuningMethod {
     }
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
-        var w = SafeTensorsWriter(metadata: ["format": "pt"])
-        for (name, t) in encoder.model.namedParameters() where name.hasSuffix(".ia3_l") {
-            try w.add("base_model.model." + name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer))
-        }
-        try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.peftWeights))
-        try writeJSON(Config(base_model_name_or_path: encoder.folder.path), to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+        try savePeftAdapter(encoder.model, { $0.hasSuffix(".ia3_l") }, to: dir, config: Config(base_model_name_or_path: encoder.folder.path))
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {

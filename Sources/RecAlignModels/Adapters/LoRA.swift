@@ -96,13 +96,8 @@ public struct LoRATuning: TuningMethod {
     }
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
-        var w = SafeTensorsWriter(metadata: ["format": "pt"])
-        for (name, t) in encoder.model.namedParameters() where name.contains(".lora_") {
-            try w.add("base_model.model." + name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer))
-        }
-        try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.peftWeights))
-        try writeJSON(Config(base_model_name_or_path: encoder.folder.path, r: rank, lora_alpha: Double(alpha)),
-                      to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+        try savePeftAdapter(encoder.model, { $0.contains(".lora_") }, to: dir,
+                            config: Config(base_model_name_or_path: encoder.folder.path, r: rank, lora_alpha: Double(alpha)))
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {

@@ -64,11 +64,10 @@ public struct PrefixTuning: TuningMethod {
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
         guard let adapter = encoder.inputAdapter as? Prefix else { throw TuningMethodError("the encoder has no prefixes to save") }
-        let cfg = encoder.model.config
-        try saveInputAdapter(adapter, method: Self.name, to: dir)
-        try writeJSON(Config(base_model: encoder.folder.path, hidden_size: cfg.hiddenSize, num_hidden_layers: cfg.numHiddenLayers,
-                             num_virtual_tokens: adapter.extraKeyCount),
-                      to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+        let c = encoder.model.config
+        try saveInputAdapter(adapter, method: Self.name, to: dir, config: Config(
+            base_model: encoder.folder.path, hidden_size: c.hiddenSize, num_hidden_layers: c.numHiddenLayers,
+            num_virtual_tokens: adapter.extraKeyCount))
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {

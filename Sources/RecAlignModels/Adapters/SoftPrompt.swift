@@ -71,11 +71,10 @@ public struct SoftPromptTuning: TuningMethod {
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
         guard let prompt = encoder.inputAdapter as? SoftPrompt else { throw TuningMethodError("the encoder has no soft prompt to save") }
-        let cfg = encoder.model.config
-        try saveInputAdapter(prompt, method: Self.name, to: dir)
-        try writeJSON(Config(base_model: encoder.folder.path, hidden_size: cfg.hiddenSize, num_hidden_layers: cfg.numHiddenLayers,
-                             num_virtual_tokens: prompt.insertedTokens, pool_virtual_tokens: prompt.poolsInsertedTokens),
-                      to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+        let c = encoder.model.config
+        try saveInputAdapter(prompt, method: Self.name, to: dir, config: Config(
+            base_model: encoder.folder.path, hidden_size: c.hiddenSize, num_hidden_layers: c.numHiddenLayers,
+            num_virtual_tokens: prompt.insertedTokens, pool_virtual_tokens: prompt.poolsInsertedTokens))
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {
@@ -105,18 +104,4 @@ extension TuningMethod where Self == SoftPromptTuning {
 func randomVocabularyRows(_ n: Int, of table: Tensor, rng: inout SeededRNG) -> [Int32] {
     let lo = min(1000, table.shape[0] - 1)
     return (0..<n).map { _ in Int32(lo + Int(rng.next() % UInt64(table.shape[0] - lo))) }
-}
-
-/// Writes an input adapter's tensors by name into `dir/adapter.safetensors`.
-func saveInputAdapter(_ adapter: Module, method: String, to dir: String) throws {
-    var w = SafeTensorsWriter(metadata: ["format": "pt", "recalign_method": method])
-    for (name, t) in adapter.namedParameters() { try w.add(name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer)) }
-    try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.recAlignWeights))
-}
-
-/// Writes a config atomically as pretty-printed JSON with sorted keys.
-func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try AtomicFile.write(try encoder.encode(value), to: path)
 }

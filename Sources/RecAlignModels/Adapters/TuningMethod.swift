@@ -117,12 +117,6 @@ public func loadAdapter(_ path: String, into encoder: SentenceEncoder) throws {
     attach()
 }
 
-/// Writes a JSON object atomically (sorted keys, pretty-printed), as adapter configs are written.
-func writeJSONObject(_ obj: [String: Any], to path: String) throws {
-    let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-    try AtomicFile.write(data, to: path)
-}
-
 /// A tuning method applied to an encoder: its own weights frozen, the method's parameters trainable.
 public final class TunedEncoder {
     public let method: any TuningMethod
