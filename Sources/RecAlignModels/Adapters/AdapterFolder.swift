@@ -127,13 +127,28 @@ public final class AdapterTensors {
     }
 }
 
-/// Writes an input adapter's tensors by name into `dir/adapter.safetensors` and `config` into
+/// `adapter_config.json` of RecAlign's input adapters (soft prompt, prefix): the method, the model it was made
+/// for, the number of virtual tokens and (soft prompt) whether they are pooled.
+struct InputAdapterConfig: Codable {
+    var method: String
+    var base_model: String?
+    var hidden_size: Int?
+    var num_hidden_layers: Int?
+    var num_virtual_tokens: Int?
+    var pool_virtual_tokens: Bool?
+}
+
+/// Writes an input adapter's tensors by name into `dir/adapter.safetensors` and its config into
 /// `dir/adapter_config.json`.
-func saveInputAdapter(_ adapter: Module, method: String, to dir: String, config: some Encodable) throws {
+func saveInputAdapter(_ adapter: Module, method: String, of encoder: SentenceEncoder, virtualTokens: Int, pooled: Bool? = nil,
+                      to dir: String) throws {
     var w = SafeTensorsWriter(metadata: ["format": "pt", "recalign_method": method])
     for (name, t) in adapter.namedParameters() { try w.add(name, shape: t.shape, buffer: UnsafeBufferPointer(t.buffer)) }
     try w.write(to: (dir as NSString).appendingPathComponent(AdapterFolder.recAlignWeights))
-    try writeJSON(config, to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
+    let c = encoder.model.config
+    try writeJSON(InputAdapterConfig(method: method, base_model: encoder.folder.path, hidden_size: c.hiddenSize,
+                                     num_hidden_layers: c.numHiddenLayers, num_virtual_tokens: virtualTokens, pool_virtual_tokens: pooled),
+                  to: (dir as NSString).appendingPathComponent(AdapterFolder.config))
 }
 
 /// Writes a weight adapter in PEFT's layout: the model's tensors whose names `isAdapter` picks, under the

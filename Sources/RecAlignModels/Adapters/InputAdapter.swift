@@ -25,3 +25,11 @@ extension InputAdapter {
     public var extraKeyCount: Int { 0 }
     public func extraKeysValues(layer i: Int) -> (key: Tensor, value: Tensor)? { nil }
 }
+
+extension SentenceEncoder {
+    /// Makes `adapter` the encoder's input adapter; returns its parameters by name (what a prompt method trains).
+    func attach(_ adapter: some InputAdapter) -> [(name: String, tensor: Tensor)] {
+        inputAdapter = adapter
+        return adapter.namedParameters()
+    }
+}

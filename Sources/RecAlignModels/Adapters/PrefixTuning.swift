@@ -33,15 +33,6 @@ public struct PrefixTuning: TuningMethod {
     public init(length: Int, fromVocabulary: Bool) { self.length = length; self.fromVocabulary = fromVocabulary }
     public var description: String { "prefix(\(length)\(fromVocabulary ? ", vocab" : ", normal 0.02"))" }
 
-    /// `adapter_config.json` of a prefix adapter.
-    struct Config: Codable {
-        var method = PrefixTuning.name
-        var base_model: String?
-        var hidden_size: Int?
-        var num_hidden_layers: Int?
-        var num_virtual_tokens: Int?
-    }
-
     public func apply(to encoder: SentenceEncoder, rng: inout SeededRNG) throws -> [(name: String, tensor: Tensor)] {
         guard length >= 1 else { throw TuningMethodError("prefix: length \(length) must be >= 1") }
         let model = encoder.model, c = model.config.hiddenSize
@@ -57,21 +48,16 @@ public struct PrefixTuning: TuningMethod {
             k.enableGrad(); v.enableGrad()
             return PrefixPair(key: k, value: v)
         }
-        let adapter = Prefix(pairs)
-        encoder.inputAdapter = adapter
-        return adapter.namedParameters()
+        return encoder.attach(Prefix(pairs))
     }
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
         guard let adapter = encoder.inputAdapter as? Prefix else { throw TuningMethodError("the encoder has no prefixes to save") }
-        let c = encoder.model.config
-        try saveInputAdapter(adapter, method: Self.name, to: dir, config: Config(
-            base_model: encoder.folder.path, hidden_size: c.hiddenSize, num_hidden_layers: c.numHiddenLayers,
-            num_virtual_tokens: adapter.extraKeyCount))
+        try saveInputAdapter(adapter, method: Self.name, of: encoder, virtualTokens: adapter.extraKeyCount, to: dir)
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {
-        let config = try folder.decode(Config.self)
+        let config = try folder.decode(InputAdapterConfig.self)
         let tensors = try folder.tensors(AdapterFolder.recAlignWeights)
         let cfg = encoder.model.config
         var pairs: [PrefixPair] = []

@@ -38,17 +38,6 @@ public struct SoftPromptTuning: TuningMethod {
     }
     public var description: String { "prompt(\(length)\(initText.map { ", init \"\($0)\"" } ?? ", random vocab"))" }
 
-    /// `adapter_config.json` of a prompt adapter.
-    struct Config: Codable {
-        var method = SoftPromptTuning.name
-        var base_model: String?
-        var hidden_size: Int?
-        var num_hidden_layers: Int?
-        var num_virtual_tokens: Int?
-        /// Adapters written before the field existed pooled the virtual tokens.
-        var pool_virtual_tokens: Bool?
-    }
-
     public func apply(to encoder: SentenceEncoder, rng: inout SeededRNG) throws -> [(name: String, tensor: Tensor)] {
         guard length >= 1 && length + 2 < encoder.maxLength else {
             throw TuningMethodError("prompt: length \(length) must be in 1...\(encoder.maxLength - 3)")
@@ -64,21 +53,17 @@ public struct SoftPromptTuning: TuningMethod {
         }
         let p = Tensor(zeros: [length, c], requiresGrad: true)
         for (i, r) in rows.enumerated() { (p.data + i * c).update(from: table.data + Int(r) * c, count: c) }
-        let prompt = SoftPrompt(p, pooled: poolVirtualTokens)
-        encoder.inputAdapter = prompt
-        return prompt.namedParameters()
+        return encoder.attach(SoftPrompt(p, pooled: poolVirtualTokens))
     }
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
         guard let prompt = encoder.inputAdapter as? SoftPrompt else { throw TuningMethodError("the encoder has no soft prompt to save") }
-        let c = encoder.model.config
-        try saveInputAdapter(prompt, method: Self.name, to: dir, config: Config(
-            base_model: encoder.folder.path, hidden_size: c.hiddenSize, num_hidden_layers: c.numHiddenLayers,
-            num_virtual_tokens: prompt.insertedTokens, pool_virtual_tokens: prompt.poolsInsertedTokens))
+        try saveInputAdapter(prompt, method: Self.name, of: encoder, virtualTokens: prompt.insertedTokens,
+                             pooled: prompt.poolsInsertedTokens, to: dir)
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {
-        let config = try folder.decode(Config.self)
+        let config = try folder.decode(InputAdapterConfig.self)
         let tensors = try folder.tensors(AdapterFolder.recAlignWeights)
         let c = encoder.model.config.hiddenSize, positions = encoder.model.config.maxPositionEmbeddings
         let prompt = try tensors.matrix("soft_prompt", rows: config.num_virtual_tokens, cols: c)
@@ -88,6 +73,7 @@ public struct SoftPromptTuning: TuningMethod {
                               + "tokens; the base model has \(positions) positions (at most \(positions - 2))")
         }
         try tensors.finish("a prompt adapter")
+        // Adapters written before `pool_virtual_tokens` existed pooled the virtual tokens.
         let adapter = SoftPrompt(prompt, pooled: config.pool_virtual_tokens ?? true)
         return { encoder.inputAdapter = adapter }
     }
