@@ -71,12 +71,14 @@ let package = Package(
                           swiftSettings: fast),
         // RecAlign's side of the peer benchmarks (Scripts/bench_encode.py, bench_train_step.py, bench_interleaved.py):
         // `swift build -c release --product EncodeBench` / `--product TrainBench`. Not part of the shipped CLI.
+        .target(name: "BenchSupport", dependencies: ["CBLAS", "RecAlignTensor"],
+                path: "Benchmarks/BenchSupport", swiftSettings: fast),
         .executableTarget(name: "EncodeBench",
-                          dependencies: ["CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignRetrieval",
+                          dependencies: ["BenchSupport", "CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignRetrieval",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Benchmarks/EncodeBench", swiftSettings: fast),
         .executableTarget(name: "TrainBench",
-                          dependencies: ["CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignTraining",
+                          dependencies: ["BenchSupport", "CBLAS", "RecAlignTensor", "RecAlignNN", "RecAlignModels", "RecAlignTraining",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Benchmarks/TrainBench", swiftSettings: fast),
         // Tests: the repository paths and scratch folders they share, then one test target per target.

@@ -131,16 +131,21 @@ def report_times(title, each, started, load_start, load_end, a, lengths, times, 
 
 # ---------------------------------------------------------------------------------------------------- encode
 
+def resolve_recalign(a, job):
+    """Makes the model path absolute and sets a.recalign_argv from --recalign-<job>, or exits naming the build."""
+    a.model = os.path.abspath(a.model)
+    a.recalign_argv = recalign_command(a.recalign_cmd, job)
+    if a.recalign_argv is None:
+        sys.exit(f"{NAME}: --recalign-{job} {a.recalign_cmd!r}: no such file "
+                 f"(swift build -c release --product {DEFAULT_BINARY[job]})")
+
+
 def run_encode(a):
     a.lengths = [int(x) for x in a.lengths.split(",") if x.strip()]
     if a.serve:
         return serve((torch_runners if a.serve == "torch" else ort_runners)(a)[0])
 
-    a.model = os.path.abspath(a.model)
-    a.recalign_argv = recalign_command(a.recalign_cmd, "encode")
-    if a.recalign_argv is None:
-        sys.exit(f"{NAME}: --recalign-encode {a.recalign_cmd!r}: no such file "
-                 f"(swift build -c release --product {DEFAULT_BINARY['encode']})")
+    resolve_recalign(a, "encode")
     env = thread_env(a.threads)
     onnx = ensure_onnx(a, env)
     if onnx is None:
@@ -198,11 +203,7 @@ def run_train(a):
     if a.serve:
         return serve_torch_train(a)
 
-    a.model = os.path.abspath(a.model)
-    a.recalign_argv = recalign_command(a.recalign_cmd, "train")
-    if a.recalign_argv is None:
-        sys.exit(f"{NAME}: --recalign-train {a.recalign_cmd!r}: no such file "
-                 f"(swift build -c release --product {DEFAULT_BINARY['train']})")
+    resolve_recalign(a, "train")
     env = thread_env(a.threads)
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load_start = load_average()

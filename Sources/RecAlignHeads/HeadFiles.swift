@@ -40,7 +40,8 @@ public func loadHead(_ dir: String) throws -> RecHead {
     let head = RecHead(config: config)
     for p in head.namedParameters() {
         // Heads saved before the tower ran on BertLayer name its layers' tensors the old way.
-        let name = file.info(p.name) == nil ? SequentialTower.legacyName(p.name).flatMap { file.info($0) == nil ? nil : $0 } ?? p.name : p.name
+        var name = p.name
+        if file.info(name) == nil, let old = SequentialTower.legacyName(name), file.info(old) != nil { name = old }
         guard let info = file.info(name) else { throw HeadError.badFile(path: weightsPath, detail: "missing tensor '\(p.name)'") }
         guard info.shape == p.tensor.shape else {
             throw HeadError.badFile(path: weightsPath, detail: "tensor '\(name)' has shape \(info.shape), the config needs \(p.tensor.shape)")

@@ -50,11 +50,12 @@ public final class BertSelfAttention: Module {
     }
 
     /// Shapes: x [B, T, C], additive mask [B, S] with S = P + T for extra keys / values [P, C] (prefix
-    /// tuning) -> context [B, T_q, C]. `causal`: token t attends to tokens <= t only (training path). `queryRows` picks the rows that ask (all of x when nil); keys and values
-    /// come from every row. With `weights` (inference) one stacked GEMM gives Q, K and V; without, the
-    /// modules run with autograd and dropout (training).
-    func callAsFunction(_ x: Tensor, mask: Tensor, causal: Bool, extra: (key: Tensor, value: Tensor)?, queryRows: ((Tensor) -> Tensor)?,
-                        weights: InferenceWeights.Projection?, rng: inout SeededRNG) -> Tensor {
+    /// tuning) -> context [B, T_q, C]. `queryRows` picks the rows that ask (all of x when nil) and `queries` is
+    /// it applied to x; keys and values come from every row. `causal`: token t attends to tokens <= t only.
+    /// With `weights` (inference) one stacked GEMM gives Q, K and V; without, the modules run with autograd
+    /// and dropout (training).
+    func callAsFunction(_ x: Tensor, queries: Tensor?, mask: Tensor, causal: Bool, extra: (key: Tensor, value: Tensor)?,
+                        queryRows: ((Tensor) -> Tensor)?, weights: InferenceWeights.Projection?, rng: inout SeededRNG) -> Tensor {
         let c = x.shape[2], scale = 1 / Float(c / heads).squareRoot()
         var q: Tensor, k: Tensor, v: Tensor
         if let weights {
@@ -64,7 +65,7 @@ public final class BertSelfAttention: Module {
             v = narrow(qkv, axis: 2, start: 2 * c, length: c)
             if let queryRows { q = queryRows(q) }
         } else {
-            q = query(queryRows?(x) ?? x); k = key(x); v = value(x)
+            q = query(queries ?? x); k = key(x); v = value(x)
         }
         if let extra {
             let b = x.shape[0]
@@ -141,8 +142,10 @@ public final class BertLayer: Module {
     public func callAsFunction(_ x: Tensor, mask: Tensor, causal: Bool = false, extra: (key: Tensor, value: Tensor)? = nil,
                                queryRows: ((Tensor) -> Tensor)? = nil, weights: InferenceWeights.Layer? = nil,
                                rng: inout SeededRNG) -> Tensor {
-        let ctx = attention.selfAttention(x, mask: mask, causal: causal, extra: extra, queryRows: queryRows, weights: weights?.qkv, rng: &rng)
-        let h = attention.output(ctx, residual: queryRows?(x) ?? x, weights: weights?.attentionOutput, rng: &rng)
+        let queries = queryRows?(x)
+        let ctx = attention.selfAttention(x, queries: queries, mask: mask, causal: causal, extra: extra, queryRows: queryRows,
+                                          weights: weights?.qkv, rng: &rng)
+        let h = attention.output(ctx, residual: queries ?? x, weights: weights?.attentionOutput, rng: &rng)
         let up = weights?.intermediate(h) ?? intermediate.dense(h)
         return output(gelu(up), residual: h, weights: weights?.output, rng: &rng)
     }

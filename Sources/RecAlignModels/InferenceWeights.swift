@@ -40,9 +40,9 @@ public final class InferenceWeights: @unchecked Sendable {
             model.encoder.layer.map { l in
                 let sa = l.attention.selfAttention
                 let (q, k, v) = (sa.query.merged(), sa.key.merged(), sa.value.merged())
-                let bias: Tensor? = q.bias.flatMap { qb in k.bias.flatMap { kb in v.bias.map { concat([qb, kb, $0], axis: 0) } } }
-                precondition((bias == nil) == (q.bias == nil && k.bias == nil && v.bias == nil),
-                             "InferenceWeights: Q, K and V must all have a bias or none")
+                let biases = [q.bias, k.bias, v.bias].compactMap { $0 }
+                precondition(biases.isEmpty || biases.count == 3, "InferenceWeights: Q, K and V must all have a bias or none")
+                let bias = biases.isEmpty ? nil : concat(biases, axis: 0)
                 func prepared(_ layer: any LinearLayer) -> Projection { let m = layer.merged(); return Projection(m.weight, m.bias) }
                 return Layer(qkv: Projection(concat([q.weight, k.weight, v.weight], axis: 0), bias),
                              attentionOutput: prepared(l.attention.output.dense), intermediate: prepared(l.intermediate.dense),

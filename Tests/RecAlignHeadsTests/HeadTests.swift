@@ -113,16 +113,23 @@ func cycleSplit(items n: Int, users: Int, seed: UInt64) -> Split {
     #expect(recall1 > 0.9, "Recall@1 \(recall1) (before training: Recall@10 \(before.recall10), best valid \(result.bestValid.recall10))")
 }
 
+/// A head with every parameter perturbed (so a round trip is not checked on the initial values only), saved
+/// into a fresh temp folder (the caller removes it).
+func savedPerturbedHead(_ config: HeadConfig, seed: UInt64) throws -> (head: RecHead, dir: String) {
+    let head = RecHead(config: config, seed: seed)
+    var rng = SeededRNG(seed: seed + 1)
+    for p in head.namedParameters() { for i in 0..<p.tensor.count { p.tensor.data[i] += 0.05 * rng.nextGaussian() } }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("head-\(UUID().uuidString)").path
+    try HeadFiles.save(head, to: dir)
+    return (head, dir)
+}
+
 @Test func savedHeadReloadsToIdenticalScores() throws {
     let n = 30, d = 16
     let emb = unitVectors(n, d, seed: 31)
-    let head = RecHead(config: HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 12, experts: 3, hiddenDim: 8, layers: 2, heads: 2, maxHistory: 7), seed: 9)
-    // Perturb every parameter so the round trip is not checked on the initial values only.
-    var rng = SeededRNG(seed: 1)
-    for p in head.namedParameters() { for i in 0..<p.tensor.count { p.tensor.data[i] += 0.05 * rng.nextGaussian() } }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("head-\(UUID().uuidString)").path
+    let (head, dir) = try savedPerturbedHead(HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 12, experts: 3, hiddenDim: 8,
+                                                        layers: 2, heads: 2, maxHistory: 7), seed: 9)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try HeadFiles.save(head, to: dir)
     let loaded = try loadHead(dir)
     #expect(loaded.config == head.config)
     let hs: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [0], [29, 3]]
@@ -136,12 +143,9 @@ func cycleSplit(items n: Int, users: Int, seed: UInt64) -> Split {
 @Test func headWithTheEarlierTowerNamesLoads() throws {
     let n = 20, d = 16
     let emb = unitVectors(n, d, seed: 32)
-    let head = RecHead(config: HeadConfig(adaptor: .linear, tower: .seq, inputDim: d, adaptorDim: 12, experts: 1, hiddenDim: 8, layers: 2, heads: 2, maxHistory: 5), seed: 4)
-    var rng = SeededRNG(seed: 2)
-    for p in head.namedParameters() { for i in 0..<p.tensor.count { p.tensor.data[i] += 0.05 * rng.nextGaussian() } }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oldhead-\(UUID().uuidString)").path
+    let (head, dir) = try savedPerturbedHead(HeadConfig(adaptor: .linear, tower: .seq, inputDim: d, adaptorDim: 12, experts: 1, hiddenDim: 8,
+                                                        layers: 2, heads: 2, maxHistory: 5), seed: 4)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try HeadFiles.save(head, to: dir)
     let path = dir + "/" + HeadFiles.weightsName
     let file = try SafeTensorsFile(path: path)
     var w = SafeTensorsWriter()
