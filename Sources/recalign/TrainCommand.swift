@@ -49,7 +49,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Add one hard negative per pair mined by the frozen encoder (ranks --hard-window).") var hardNegatives = false
     @Option(help: "Rank window of hard negatives, lo-hi.") var hardWindow: String = "30-100"
     @Option(help: "User texts per encoder sub-batch (length bucketing inside a batch).") var userChunk: Int = 16
-    @Flag(help: "Weight adapters: also write the merged model folder to OUT/merged.") var mergeLora = false
+    @Flag(name: [.customLong("merge"), .customLong("merge-lora")],
+          help: "Weight adapters (LoRA, IA3): also write the merged model folder to OUT/merged (PEFT's merge_and_unload).")
+    var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
     @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/--scale, which turns MNRL's logits back into cosine units; see `recalign evaluate --prior`).")
     var prior = false
@@ -75,7 +77,7 @@ struct Train: ParsableCommand {
         if promptInit != nil && method != SoftPromptTuning.name { throw ValidationError("--prompt-init only applies to --method prompt") }
         if poolVirtualTokens && method != SoftPromptTuning.name { throw ValidationError("--pool-virtual-tokens only applies to --method prompt") }
         if mergeLora && !type.mergesIntoWeights {
-            throw ValidationError("--merge-lora only applies to weight adapters (\(TuningMethods.all.filter { $0.mergesIntoWeights }.map { $0.name }.joined(separator: ", ")))")
+            throw ValidationError("--merge only applies to weight adapters (\(TuningMethods.all.filter { $0.mergesIntoWeights }.map { $0.name }.joined(separator: ", ")))")
         }
         if hardNegatives { _ = try parseWindow() }
         var isDir: ObjCBool = false
