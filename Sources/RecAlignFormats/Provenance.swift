@@ -1,6 +1,5 @@
 // Provenance: which split a tuned checkpoint, adapter or head was trained on, saved next to its weights.
 import Foundation
-import RecAlignFormats
 
 /// `recalign_training.json` in a tuned folder: the split setting and corpus it was trained on. A warm run's
 /// training data holds the interactions of the cold split's items, so its cold-split figures would leak;
