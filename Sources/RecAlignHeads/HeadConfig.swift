@@ -21,10 +21,28 @@ public enum UserTowerKind: String, Codable, CaseIterable, Sendable {
     case seq
 }
 
+/// What an item vector is made from: its text, a learned per-item vector, or both (the ID part added to the
+/// text part). An item never seen in training keeps a zero ID vector, so it is scored from its text alone.
+public enum ItemInput: String, Codable, CaseIterable, Sendable {
+    /// The text embedding through the adaptor (inductive: every item, seen or not, the same way).
+    case text
+    /// The text part plus a trainable ID embedding (rows of unseen items stay zero).
+    case textAndID = "text+id"
+    /// The ID embedding only (SASRec's item table; unseen items score 0).
+    case id
+}
+
 /// Everything needed to rebuild a head before its weights are loaded.
 public struct HeadConfig: Codable, Equatable, Sendable {
     public var adaptor: AdaptorKind
     public var tower: UserTowerKind
+    /// Text, ID or both (heads saved before this field read as `text`).
+    public var itemInput: ItemInput
+    /// Rows of the ID embedding (the corpus's item count; 0 when `itemInput` is `text`).
+    public var itemCount: Int
+    /// Probability that an item's whole ID vector is dropped in a training step (the item is then seen by
+    /// its text alone, as a cold item is).
+    public var idDropout: Float
     /// Size of the frozen text embeddings (384 for all-MiniLM-L6-v2).
     public var inputDim: Int
     /// Output size of the adaptor (the linear adaptor keeps `inputDim`).
@@ -45,11 +63,38 @@ public struct HeadConfig: Codable, Equatable, Sendable {
 
     public init(adaptor: AdaptorKind, tower: UserTowerKind, inputDim: Int, adaptorDim: Int? = nil, experts: Int = 8,
                 hiddenDim: Int = 128, layers: Int = 2, heads: Int = 2, ffnMultiplier: Int = 2, maxHistory: Int = 50,
-                dropout: Float = 0.1, scale: Float = 20) {
+                dropout: Float = 0.1, scale: Float = 20, itemInput: ItemInput = .text, itemCount: Int = 0,
+                idDropout: Float = 0) {
         self.adaptor = adaptor; self.tower = tower; self.inputDim = inputDim
+        self.itemInput = itemInput; self.itemCount = itemInput == .text ? 0 : itemCount; self.idDropout = idDropout
         self.adaptorDim = adaptor == .moe ? (adaptorDim ?? inputDim) : inputDim
         self.experts = experts; self.hiddenDim = hiddenDim; self.layers = layers; self.heads = heads
         self.ffnMultiplier = ffnMultiplier; self.maxHistory = maxHistory; self.dropout = dropout; self.scale = scale
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case adaptor, tower, itemInput, itemCount, idDropout, inputDim, adaptorDim, experts, hiddenDim, layers, heads,
+             ffnMultiplier, maxHistory, dropout, scale
+    }
+
+    /// Decodes a saved config; the item-input fields are optional (older heads are text-only).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        adaptor = try c.decode(AdaptorKind.self, forKey: .adaptor)
+        tower = try c.decode(UserTowerKind.self, forKey: .tower)
+        itemInput = try c.decodeIfPresent(ItemInput.self, forKey: .itemInput) ?? .text
+        itemCount = try c.decodeIfPresent(Int.self, forKey: .itemCount) ?? 0
+        idDropout = try c.decodeIfPresent(Float.self, forKey: .idDropout) ?? 0
+        inputDim = try c.decode(Int.self, forKey: .inputDim)
+        adaptorDim = try c.decode(Int.self, forKey: .adaptorDim)
+        experts = try c.decode(Int.self, forKey: .experts)
+        hiddenDim = try c.decode(Int.self, forKey: .hiddenDim)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        ffnMultiplier = try c.decode(Int.self, forKey: .ffnMultiplier)
+        maxHistory = try c.decode(Int.self, forKey: .maxHistory)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        scale = try c.decode(Float.self, forKey: .scale)
     }
 
     /// A lower bound on the head's parameters (its largest matrices), nil on overflow: `loadHead` compares it
@@ -65,7 +110,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
             for x in xs { guard let x else { return nil }; let (t, o) = s.addingReportingOverflow(x); if o { return nil }; s = t }
             return s
         }
-        let adaptorPart: Int? = switch adaptor {
+        let adaptorPart: Int? = switch itemInput == .id ? .none : adaptor {
         case .linear: mul(inputDim, inputDim)
         case .moe: add(mul(experts, adaptorDim, inputDim), mul(experts, inputDim))
         case .none: 0
@@ -73,11 +118,15 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         // Per layer: query, key, value, output (dim x dim) and the feed-forward pair (dim x ffn·dim, twice).
         let towerPart: Int? = tower != .seq ? 0
             : add(mul(maxHistory, hiddenDim), mul(layers, 4, hiddenDim, hiddenDim), mul(layers, 2, ffnMultiplier, hiddenDim, hiddenDim))
-        return add(adaptorPart, towerPart)
+        return add(adaptorPart, towerPart, mul(itemCount, stateDim))
     }
 
     /// Size of the item and user vectors the head produces.
     public var outputDim: Int { tower == .seq ? hiddenDim : adaptorDim }
+    /// Width of the item states (and of the ID embedding): the tower's width, or the adaptor's.
+    public var stateDim: Int { outputDim }
+    /// True when item vectors carry a text part (the adaptor and the item embeddings are used).
+    public var usesText: Bool { itemInput != .id }
 
     /// Throws a `HeadError` naming the first field out of range.
     public func validate() throws {
@@ -91,6 +140,10 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         try check(maxHistory >= 1, "maxHistory", "must be at least 1, got \(maxHistory)")
         try check(dropout >= 0 && dropout < 1, "dropout", "must be in [0, 1), got \(dropout)")
         try check(scale > 0 && scale.isFinite, "scale", "must be a positive number, got \(scale)")
+        try check(itemInput == .text ? itemCount == 0 : itemCount >= 1, "itemCount",
+                  itemInput == .text ? "must be 0 for text items, got \(itemCount)" : "must be at least 1 with ID items, got \(itemCount)")
+        try check(idDropout >= 0 && idDropout < 1, "idDropout", "must be in [0, 1), got \(idDropout)")
+        try check(itemInput != .id || tower == .seq, "itemInput", "ID-only items need the seq tower")
         if tower == .seq {
             try check(hiddenDim > 0 && heads > 0 && hiddenDim % heads == 0, "hiddenDim",
                       "\(hiddenDim) does not split into \(heads) heads")

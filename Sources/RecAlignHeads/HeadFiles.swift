@@ -6,6 +6,9 @@ import RecAlignFormats
 public enum HeadFiles {
     public static let weightsName = "head.safetensors"
     public static let configName = "head_config.json"
+    /// The folder beside the head holding the encoder its item embeddings come from, when that is not the base
+    /// model (joint training's tuned encoder, or the encoder a stacked run started from).
+    public static let encoderFolder = "encoder"
 
     /// Writes the head's parameters (by dotted name) and its config into `dir` (created if needed), atomically.
     public static func save(_ head: RecHead, to dir: String) throws {

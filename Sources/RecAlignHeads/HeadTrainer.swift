@@ -49,11 +49,14 @@ public struct HeadRunResult: Sendable {
 
 /// Trains `head` on the train sequences of `setting`: the mean tower on PROTOCOL section 6 pairs
 /// (history h[:t] -> h[t], duplicate-free batches, seed + epoch), the seq tower on causal windows of
-/// `maxHistory` items (every position of a window predicts the next item). Only the head's parameters
-/// are updated; the item embeddings are constants.
+/// `maxHistory` items (every position of a window predicts the next item). Without `joint` only the head's
+/// parameters are updated and the item embeddings are constants; with it the encoder trains too.
 public final class HeadTrainer {
     public let head: RecHead
-    public let embeddings: [Float]
+    /// The item embeddings the head reads: given, or (joint training) refreshed from the encoder as it trains.
+    public private(set) var embeddings: [Float]
+    /// Set to train the encoder together with the head (nil: the embeddings are constants).
+    public var joint: JointEncoder?
     public let split: Split
     public let setting: EvalSetting
     public let options: HeadTrainingOptions
@@ -79,6 +82,12 @@ public final class HeadTrainer {
         var index = [Int32](repeating: -1, count: itemCount)
         for (k, r) in candidates.enumerated() { index[Int(r)] = Int32(k) }
         candidateIndex = index
+        if head.config.itemInput != .text {
+            guard head.config.itemCount == itemCount else {
+                throw HeadError.badInput("the head holds ID vectors for \(head.config.itemCount) items; the split has \(itemCount)")
+            }
+            head.keepIDs(of: candidates)
+        }
     }
 
     /// Batches of one epoch, each as (histories oldest first, target per anchor row); for the seq tower a
@@ -101,6 +110,9 @@ public final class HeadTrainer {
                                                       epoch: epoch, baseSeed: options.seed)
         return batches.map { b in (b.map { pairs.history(pairs[$0]) }, b.map { pairs.target(pairs[$0]) }) }
     }
+
+    /// Optimizer steps in one epoch.
+    public var stepsPerEpoch: Int { epochBatches(0).count }
 
     /// Loss of one batch (records the tape).
     func loss(_ histories: [ArraySlice<Int32>], _ targets: [Int32], x: Tensor, rng: inout SeededRNG) -> Tensor {
@@ -138,11 +150,23 @@ public final class HeadTrainer {
     /// Trains for `options.epochs` epochs, validating after each; restores the best epoch's weights.
     /// `log` receives each epoch's record as it ends.
     public func run(log: (HeadEpochLog) -> Void = { _ in }) throws -> HeadRunResult {
-        let x = Tensor(embeddings, shape: [itemCount, head.config.inputDim])
+        if let joint {
+            guard joint.tower.itemCount == itemCount && joint.tower.dim == head.config.inputDim else {
+                throw HeadError.badInput("the item tower has \(joint.tower.itemCount) items x \(joint.tower.dim); the head needs \(itemCount) x \(head.config.inputDim)")
+            }
+            embeddings = joint.tower.refresh()
+        }
+        var x = Tensor(embeddings, shape: [itemCount, head.config.inputDim])
+        func refresh() {
+            guard let joint else { return }
+            embeddings = joint.tower.refresh()
+            x = Tensor(embeddings, shape: [itemCount, head.config.inputDim])
+        }
         var rng = SeededRNG(seed: options.seed)
-        let opt = AdamW(module: head, lr: options.lr, weightDecay: options.weightDecay)
-        let params = head.trainableParameters().map(\.tensor)
-        let stepsPerEpoch = epochBatches(0).count
+        let headOpt = AdamW(module: head, lr: options.lr, weightDecay: options.weightDecay)
+        let opt: Optimizer = joint.map { OptimizerGroup([(headOpt, 1), ($0.optimizer, $0.rateFactor)], lr: options.lr) } ?? headOpt
+        let params = head.trainableParameters().map(\.tensor) + (joint?.optimizer.params.map(\.tensor) ?? [])
+        let stepsPerEpoch = self.stepsPerEpoch
         let total = max(1, stepsPerEpoch * options.epochs)
         let schedule = LinearWarmupSchedule(base: options.lr, warmup: Int(Float(total) * options.warmupFraction), total: total)
         var loop = TrainingLoop<MetricSummary>(schedule: schedule, patience: options.patience,
@@ -156,11 +180,17 @@ public final class HeadTrainer {
         for epoch in 0..<options.epochs {
             let t0 = Date()
             head.train(true)
+            joint?.tower.encoder.model.train(true)
             var lossSum: Double = 0
             let batches = epochBatches(epoch)
             for (hs, ts) in batches {
+                var xs = x
+                if let joint {
+                    let rows = joint.rows(targets: ts, rng: &rng)
+                    xs = replacingRows(x, rows: rows, with: joint.tower.encode(rows: rows, rng: &rng))
+                }
                 let value = try loop.step(step, optimizer: opt) { _ in
-                    try loop.update(loss(hs, ts, x: x, rng: &rng), parameters: params, optimizer: opt,
+                    try loop.update(loss(hs, ts, x: xs, rng: &rng), parameters: params, optimizer: opt,
                                     maxGradNorm: options.clipNorm) { value in
                         restoreBest()
                         return HeadError.nonFiniteLoss(step: step, value: value)
@@ -168,8 +198,11 @@ public final class HeadTrainer {
                 }
                 lossSum += Double(value)
                 step += 1
+                if let every = joint?.refreshEvery, every > 0, step % every == 0 { refresh() }
             }
             head.train(false)
+            joint?.tower.encoder.model.train(false)
+            refresh()
             let secs = Date().timeIntervalSince(t0)
             trainSeconds += secs
             let valid = try HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
@@ -181,6 +214,7 @@ public final class HeadTrainer {
             if verdict.stop { break }
         }
         restoreBest()
+        refresh()
         let finalBest = try loop.best ?? HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
         return HeadRunResult(bestEpoch: loop.bestStep, bestValid: finalBest, trainSeconds: trainSeconds, epochs: logs)
     }

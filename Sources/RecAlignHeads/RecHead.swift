@@ -3,9 +3,10 @@ import Foundation
 import RecAlignNN
 import RecAlignTensor
 
-/// A recommendation head over frozen text embeddings. Item vector = normalize(proj(adaptor(text emb)));
-/// user vector = the tower over the item states of the user's history. Scores are dot products of the
-/// (unit-norm) vectors, so a cold item is scored from its text alone.
+/// A recommendation head over frozen text embeddings. Item state = proj(adaptor(text emb)) (+ the item's ID
+/// vector, `itemInput`); item vector = normalize(state); user vector = the tower over the item states of the
+/// user's history. Scores are dot products of the (unit-norm) vectors; an item never seen in training has a
+/// zero ID vector, so a cold item is scored from its text alone.
 public final class RecHead: Module {
     public let config: HeadConfig
     public let linear: LinearAdaptor?
@@ -13,12 +14,14 @@ public final class RecHead: Module {
     /// Adaptor output -> transformer width (seq tower, when the widths differ).
     public let proj: Linear?
     public let seq: SequentialTower?
+    /// Per-item vectors [itemCount, stateDim] added to the text part (`text+id`) or used alone (`id`).
+    public let itemID: Embedding?
 
     /// A freshly initialised head (`seed` drives every random init).
     public init(config: HeadConfig, seed: UInt64 = 0) {
         var rng = SeededRNG(seed: seed)
         self.config = config
-        switch config.adaptor {
+        switch config.itemInput == .id ? .none : config.adaptor {
         case .linear: linear = LinearAdaptor(dim: config.inputDim, dropout: config.dropout); moe = nil
         case .none: linear = nil; moe = nil
         case .moe:
@@ -27,24 +30,50 @@ public final class RecHead: Module {
                              dropout: config.dropout, rng: &rng)
         }
         if config.tower == .seq {
-            proj = config.adaptorDim == config.hiddenDim ? nil : Linear(config.adaptorDim, config.hiddenDim, rng: &rng)
+            proj = config.adaptorDim == config.hiddenDim || config.itemInput == .id ? nil
+                : Linear(config.adaptorDim, config.hiddenDim, rng: &rng)
             seq = SequentialTower(dim: config.hiddenDim, layers: config.layers, heads: config.heads,
                                   ffn: config.hiddenDim * config.ffnMultiplier, maxHistory: config.maxHistory,
                                   dropout: config.dropout, rng: &rng)
         } else {
             proj = nil; seq = nil
         }
+        itemID = config.itemInput == .text ? nil : Embedding(config.itemCount, config.stateDim, std: 0.02, rng: &rng)
     }
 
-    /// Item states the tower reads: [n, C] frozen embeddings -> [n, H] (not normalised when projected).
+    /// Zeroes the ID vectors of every item not in `seen` (item rows): items the training never shows keep a zero
+    /// vector (no gradient reaches them and weight decay keeps zero at zero), so they are scored by text alone.
+    public func keepIDs(of seen: [Int32]) {
+        guard let w = itemID?.weight else { return }
+        var keep = [Bool](repeating: false, count: config.itemCount)
+        for r in seen where r >= 0 && Int(r) < keep.count { keep[Int(r)] = true }
+        let d = config.stateDim
+        for r in 0..<config.itemCount where !keep[r] { (w.data + r * d).update(repeating: 0, count: d) }
+    }
+
+    /// Item states the tower reads: [n, C] frozen embeddings -> [n, H] (not normalised when projected or when
+    /// an ID part is added). In training mode each item's ID vector is dropped with probability `idDropout`.
     public func itemStates(_ embeddings: Tensor, rng: inout SeededRNG) -> Tensor {
+        let ids = itemID.map { idPart($0.weight, rng: &rng) }
+        if config.itemInput == .id, let ids { return ids }
         let a: Tensor
         if let linear { a = linear(embeddings, rng: &rng) } else if let moe { a = moe(embeddings, rng: &rng) } else { a = l2Normalize(embeddings) }
-        return proj.map { $0(a) } ?? a
+        let text = proj.map { $0(a) } ?? a
+        return ids.map { add(text, $0) } ?? text
+    }
+
+    /// The ID table with whole rows dropped (training, `idDropout` > 0): [n, H].
+    func idPart(_ table: Tensor, rng: inout SeededRNG) -> Tensor {
+        let p = config.idDropout
+        guard training && p > 0 else { return table }
+        let n = config.itemCount, d = config.stateDim
+        var keep = [Float](repeating: 0, count: n * d)
+        for r in 0..<n where rng.nextFloat() >= p { for j in 0..<d { keep[r * d + j] = 1 } }
+        return mul(table, Tensor(keep, shape: [n, d]))
     }
 
     /// Unit-norm item vectors from item states.
-    public func itemVectors(states: Tensor) -> Tensor { proj == nil ? states : l2Normalize(states) }
+    public func itemVectors(states: Tensor) -> Tensor { proj == nil && itemID == nil ? states : l2Normalize(states) }
 
     /// Unit-norm user vectors [B, H] from item states [n, H] and a history batch.
     public func userVectors(states: Tensor, batch: HistoryBatch, rng: inout SeededRNG) -> Tensor {
@@ -60,6 +89,9 @@ public final class RecHead: Module {
                         batchSize: Int = 256) throws -> (items: [Float], users: [Float], dim: Int) {
         guard itemEmbeddings.count == n * config.inputDim else {
             throw HeadError.badInput("\(itemEmbeddings.count) embedding values for \(n) items x \(config.inputDim)")
+        }
+        if itemID != nil && n != config.itemCount {
+            throw HeadError.badInput("the head holds ID vectors for \(config.itemCount) items; the corpus has \(n)")
         }
         for (u, h) in histories.enumerated() {
             if let bad = h.first(where: { $0 < 0 || Int($0) >= n }) {

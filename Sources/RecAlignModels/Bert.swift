@@ -256,4 +256,23 @@ public final class BertModel: Module {
         if p > 0 && !pooled { for bi in 0..<b { for j in 0..<p { pool[bi * total + 1 + j] = 0 } } }
         return (x, Tensor(pool, shape: [b, total]))
     }
+
+    /// Hidden states after the first `count` layers (the embeddings' output when 0), without an input adapter:
+    /// batch [B, T] -> [B, T, C]. With `layers(_:_:mask:)` over the rest it is the forward pass split in two, so
+    /// the output of frozen lower layers can be computed once and kept.
+    public func hidden(_ batch: TokenBatch, throughLayers count: Int, weights: InferenceWeights? = nil,
+                       rng: inout SeededRNG) -> Tensor {
+        let x = embeddings(words: embeddings.word_embeddings(batch.ids, shape: [batch.batch, batch.length]), rng: &rng)
+        return layers(0..<count, x, mask: batch.mask, weights: weights, rng: &rng)
+    }
+
+    /// Layers `range` over hidden states x [B, T, C] with token mask `mask` [B·T] (1 on tokens): [B, T, C].
+    public func layers(_ range: Range<Int>, _ x: Tensor, mask: [Float], weights: InferenceWeights? = nil,
+                       rng: inout SeededRNG) -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= encoder.layer.count, "BertModel.layers: \(range) of \(encoder.layer.count)")
+        let additive = Tensor(mask.map { $0 == 0 ? -Float.greatestFiniteMagnitude : 0 }, shape: [x.shape[0], x.shape[1]])
+        var h = x
+        for i in range { h = encoder.layer[i](h, mask: additive, weights: weights?.layers[i], rng: &rng) }
+        return h
+    }
 }

@@ -119,6 +119,22 @@ public final class SGD: Optimizer {
     }
 }
 
+/// Optimizers stepped as one, each at its own multiple of the group's rate: two parts of a model trained
+/// together at different rates (a head at 1e-3 and the encoder under it at 1e-4) under one schedule.
+public final class OptimizerGroup: Optimizer {
+    public let members: [(optimizer: Optimizer, rateFactor: Float)]
+    /// Setting it sets every member's rate to `lr · rateFactor`.
+    public var lr: Float { didSet { for m in members { m.optimizer.lr = lr * m.rateFactor } } }
+    public var params: [ParamGroupEntry] { members.flatMap { $0.optimizer.params } }
+
+    public init(_ members: [(optimizer: Optimizer, rateFactor: Float)], lr: Float) {
+        self.members = members; self.lr = lr
+        for m in members { m.optimizer.lr = lr * m.rateFactor }
+    }
+
+    public func step() { for m in members { m.optimizer.step() } }
+}
+
 /// Linear warm-up then linear decay to 0 (transformers' get_linear_schedule_with_warmup):
 /// factor(s) = s / warmup for s < warmup, else max(0, (total - s) / (total - warmup)).
 public struct LinearWarmupSchedule: Sendable {

@@ -52,22 +52,46 @@ public enum TunedSource: Equatable, Sendable {
 
     /// Loads the source once and drops it: throws what `encoder` / `loadHead` would, before any work is done.
     public func check(base: String, maxLength: Int?) throws {
-        if case let .head(dir) = self { _ = try loadHead(dir) } else { _ = try encoder(base: base, maxLength: maxLength) }
+        if case let .head(dir) = self {
+            _ = try loadHead(dir)
+            _ = try TunedSource.headEncoder(dir).map { try $0.encoder(base: base, maxLength: maxLength) }
+        } else {
+            _ = try encoder(base: base, maxLength: maxLength)
+        }
     }
+
+    /// The encoder a head's item embeddings come from when it is not the base model: the `encoder/` folder a
+    /// joint or stacked run saves beside the head (a model or adapter folder); nil when there is none.
+    public static func headEncoder(_ dir: String) -> TunedSource? {
+        let sub = (dir as NSString).appendingPathComponent(HeadFiles.encoderFolder)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue else { return nil }
+        return TunedSource(path: sub)
+    }
+}
+
+/// The item embeddings a head reads: from its own `encoder/` when it has one, else the base towers' items.
+public func headItemEmbeddings(_ dir: String, towers: TextTowers) throws -> [Float] {
+    guard let source = TunedSource.headEncoder(dir),
+          let encoder = try source.encoder(base: towers.encoder.folder.path, maxLength: towers.encoder.maxLength) else {
+        return towers.items().values
+    }
+    return TextTowers(encoder: encoder, corpus: towers.corpus, userMaxLength: towers.userMaxLength,
+                      batchSize: towers.batchSize).items().values
 }
 
 /// Rows of a head (adaptor / sequential tower) over the frozen item embeddings of `towers`.
 public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
     let head = try loadHead(dir)
     let corpus = towers.corpus
-    let items = towers.items()
+    let items = try headItemEmbeddings(dir, towers: towers)
     var table = ResultTable()
     for setting in plan.settings {
         for stage in plan.stages {
             let users = corpus.split.evaluatedUsers(stage, setting)
             if users.isEmpty { continue }
             let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
-            let v = try head.vectors(itemEmbeddings: items.values, itemCount: corpus.itemCount, histories: hist)
+            let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist)
             let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
             let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude)
             table.append(method: label, setting: setting, split: stage, metrics: MetricSummary(ranks: ranks))
@@ -83,7 +107,7 @@ public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int3
     case let .head(dir)?:
         let head = try loadHead(dir)
         let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
-        return try head.vectors(itemEmbeddings: base.items().values, itemCount: base.corpus.itemCount, histories: hist)
+        return try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount, histories: hist)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)

@@ -25,4 +25,8 @@ struct HeadShapeOptions: ParsableArguments {
     var dropout: Float = 0.1
     @Option(help: "Cosine scale of the training softmax.")
     var scale: Float = 20
+    @Option(help: "Item vectors from: text (the adaptor's output), text+id (plus a learned vector per item seen in training; unseen items keep text alone) or id (SASRec's item table, no text).")
+    var items: ItemInput = .text
+    @Option(help: "Probability of dropping an item's whole ID vector in a training step (text+id).")
+    var idDropout: Float = 0
 }

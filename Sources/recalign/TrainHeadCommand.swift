@@ -5,12 +5,14 @@ import RecAlignData
 import RecAlignFormats
 import RecAlignRetrieval
 import RecAlignHeads
+import RecAlignModels
 import RecAlignSources
 import RecAlignTensor
 import RecAlignMetrics
 
 extension AdaptorKind: ExpressibleByArgument {}
 extension HeadLoss: ExpressibleByArgument {}
+extension ItemInput: ExpressibleByArgument {}
 
 /// The head recipes of the CLI.
 enum HeadRecipe: String, ExpressibleByArgument, CaseIterable {
@@ -34,6 +36,7 @@ struct TrainHead: ParsableCommand {
     @Option(help: "Head: linear, moe (adaptors with a mean user tower) or seq (transformer user tower).")
     var head: HeadRecipe = .seq
     @OptionGroup(title: "Head shape") var shape: HeadShapeOptions
+    @OptionGroup(title: "Encoder (stacked or joint training)") var joint: JointOptions
     @Option(help: "Split setting: warm or cold.")
     var setting: EvalSetting = .warm
     @Option(help: "Loss: full (softmax over all train items) or inbatch (MNRL).")
@@ -72,39 +75,75 @@ struct TrainHead: ParsableCommand {
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
         if patience < 0 { throw ValidationError("--patience must be >= 0") }
         if head != .seq && shape.adaptor == .none { throw ValidationError("--adaptor none only applies to --head seq") }
+        if head != .seq && shape.items == .id { throw ValidationError("--items id needs --head seq (the ID-only sequential baseline)") }
+        if !(shape.idDropout >= 0 && shape.idDropout < 1) { throw ValidationError("--id-dropout must be in [0, 1)") }
+        if shape.items == .text && shape.idDropout > 0 { throw ValidationError("--id-dropout applies to --items text+id") }
+    }
+
+    /// Peak resident set size of this process so far (getrusage; Linux reports KiB).
+    func peakRSSMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
     }
 
     func run() throws {
         let t0 = Date()
         let corpus = try corpusOptions.load()
         let (dataset, split, texts) = (corpus.dataset, corpus.split, corpus.itemTexts)
-        let emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)")
+        // The item embeddings: the base model's (cached on disk), a tuned --encoder's, or joint training's tower.
+        let emb: (values: [Float], dim: Int, cached: Bool)
+        var tuned: TunedEncoder?
+        var jointEncoder: JointEncoder?
+        if joint.encoder == nil && joint.method == nil {
+            emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)")
+        } else {
+            let encoder = try joint.loadEncoder(base: model)
+            if let method = try joint.makeMethod() {
+                var rng = SeededRNG(seed: seed)
+                let t = try TunedEncoder(method, encoder: encoder, rng: &rng)
+                let tower = ItemTextTower(encoder: encoder, texts: texts, useCache: !joint.noLayerCache)
+                let encoderLr = joint.encoderLr ?? method.defaultLearningRate
+                jointEncoder = JointEncoder(tower: tower, optimizer: t.optimizer(lr: encoderLr, weightDecay: method.defaultWeightDecay),
+                                            rateFactor: encoderLr / lr, reencode: joint.reencode, refreshEvery: joint.refreshEvery)
+                note("joint training: \(method), \(t.trainable.reduce(0) { $0 + $1.tensor.count }) encoder parameters train at lr \(encoderLr); "
+                     + (tower.firstTrained > 0 ? "layers 0..<\(tower.firstTrained) cached (\(tower.cacheBytes / 1_000_000) MB)" : "no layer cache"))
+                tuned = t
+                emb = (tower.refresh(), tower.dim, false)
+            } else {
+                emb = (encoder.encode(texts, batchSize: 64).values, encoder.dimension, false)
+            }
+        }
         note("\(dataset.name): \(split.userCount) users, \(split.itemCount) items; item embeddings \(split.itemCount) x \(emb.dim) \(emb.cached ? "from the cache" : "encoded") (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)")
 
         // Frozen reference: identity adaptor, user = mean of the last 5 item embeddings.
         let frozen = RecHead(config: HeadConfig(adaptor: .linear, tower: .mean, inputDim: emb.dim, maxHistory: 5, dropout: 0))
         let frozenTest = try HeadEvaluation.evaluate(frozen, itemEmbeddings: emb.values, split: split, stage: .test, setting: setting)
-        print("frozen (user = mean of last 5 items), \(setting.rawValue) test: \(frozenTest.line)")
+        print("\(joint.encoder == nil ? "frozen" : "start encoder") (user = mean of last 5 items), \(setting.rawValue) test: \(frozenTest.line)")
 
         let tower: UserTowerKind = head == .seq ? .seq : .mean
         let adaptorKind: AdaptorKind = head == .seq ? shape.adaptor : (head == .linear ? .linear : .moe)
         let config = HeadConfig(adaptor: adaptorKind, tower: tower, inputDim: emb.dim, adaptorDim: shape.adaptorDim,
                                 experts: shape.experts, hiddenDim: shape.dim, layers: shape.layers, heads: shape.heads,
                                 ffnMultiplier: shape.ffn, maxHistory: shape.maxHistory ?? (head == .seq ? 50 : 5),
-                                dropout: shape.dropout, scale: shape.scale)
+                                dropout: shape.dropout, scale: shape.scale, itemInput: shape.items,
+                                itemCount: split.itemCount, idDropout: shape.idDropout)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         let model = RecHead(config: config, seed: seed)
         var options = HeadTrainingOptions()
         options.epochs = epochs; options.lr = lr; options.weightDecay = weightDecay; options.batchSize = batchSize
         options.seed = seed; options.loss = loss; options.patience = patience
         let trainer = try HeadTrainer(head: model, itemEmbeddings: emb.values, split: split, setting: setting, options: options)
-        print("head \(head.rawValue): adaptor \(adaptorKind.rawValue), tower \(tower.rawValue), \(model.parameterCount) parameters, loss \(loss.rawValue), \(setting.rawValue)")
+        trainer.joint = jointEncoder
+        print("head \(head.rawValue): items \(shape.items.rawValue), adaptor \(adaptorKind.rawValue), tower \(tower.rawValue), \(model.parameterCount) parameters, loss \(loss.rawValue), \(setting.rawValue)")
         let result = try trainer.run { e in
             print(String(format: "epoch %3d  loss %.4f  %.1f s  valid %@%@", e.epoch, e.meanLoss, e.trainSeconds, e.valid.line, e.isBest ? "  *" : ""))
             fflush(stdout)
         }
-        let test = try HeadEvaluation.evaluate(model, itemEmbeddings: emb.values, split: split, stage: .test, setting: setting)
-        print(String(format: "best epoch %d (valid %@); training %.1f s", result.bestEpoch, result.bestValid.line, result.trainSeconds))
+        let test = try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
+        let steps = result.epochs.count * trainer.stepsPerEpoch
+        print(String(format: "best epoch %d (valid %@); training %.1f s, %d steps, %.2f steps/s; peak RSS %.0f MB", result.bestEpoch,
+                     result.bestValid.line, result.trainSeconds, steps, Double(steps) / max(result.trainSeconds, 1e-9), peakRSSMegabytes()))
         print("\(setting.rawValue) test: \(test.line)")
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -113,7 +152,11 @@ struct TrainHead: ParsableCommand {
         AtomicFolder.cleanStale(in: ((out as NSString).standardizingPath as NSString).deletingLastPathComponent)
         try AtomicFolder.replace(out) { dir in
             try HeadFiles.save(model, to: dir)
-            try Provenance(setting: setting.rawValue, corpus: dataset.name, method: "head \(head.rawValue)").write(to: dir)
+            let encoderDir = (dir as NSString).appendingPathComponent(HeadFiles.encoderFolder)
+            if let tuned { try tuned.save(to: encoderDir) } else if let start = joint.encoder {
+                try FileManager.default.copyItem(atPath: start, toPath: encoderDir)
+            }
+            try Provenance(setting: setting.rawValue, corpus: dataset.name, method: "head \(head.rawValue)" + (joint.method.map { " + \($0) (joint)" } ?? "")).write(to: dir)
             try AtomicFile.write(enc.encode(metrics), to: (dir as NSString).appendingPathComponent("metrics.json"))
         }
         note("saved the head to \(out) (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s in all)")

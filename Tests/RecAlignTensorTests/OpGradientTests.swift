@@ -308,6 +308,16 @@ struct OpGradientTests {
         #expect(g[15] == 2 && g[0] == 1 && g[25] == 1, "row 3 used twice, rows 0 and 5 once")
     }
 
+    @Test func replacingRowsRoutesGradientsToTheSplicedRows() {
+        let rows: [Int32] = [4, 1]
+        let r = gradCheck([inp([6, 3], 44), inp([2, 3], 45)], op: { replacingRows($0[0], rows: rows, with: $0[1]) }, ref: { xs in
+            var y = xs[0]
+            for (m, row) in rows.enumerated() { for j in 0..<3 { y[Int(row) * 3 + j] = xs[1][m * 3 + j] } }
+            return y
+        })
+        #expect(r.passes, "replacingRows: \(r)")
+    }
+
     @Test func dropoutMaskIsSeededAndRoutesGradient() {
         let n = 20_000
         var rng = SeededRNG(seed: 11)
