@@ -80,13 +80,16 @@ public func headItemEmbeddings(_ dir: String, towers: TextTowers) throws -> [Flo
                       batchSize: towers.batchSize).items().values
 }
 
-/// Rows of a head (adaptor / sequential tower) over the frozen item embeddings of `towers`.
+/// Rows of a head (adaptor / sequential tower) over the item embeddings of its encoder; with the plan's prior
+/// weight also the head's scores plus the text popularity prior fitted on the head's item vectors (its rows
+/// labelled "+ text prior").
 public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
     let head = try loadHead(dir)
     let corpus = towers.corpus
     let items = try headItemEmbeddings(dir, towers: towers)
     var table = ResultTable()
     for setting in plan.settings {
+        var prior: TextPopularityPrior?
         for stage in plan.stages {
             let users = corpus.split.evaluatedUsers(stage, setting)
             if users.isEmpty { continue }
@@ -95,6 +98,13 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
             let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
             let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude)
             table.append(method: label, setting: setting, split: stage, metrics: MetricSummary(ranks: ranks))
+            if let weight = plan.priorWeight {
+                // The prior depends on the setting's train counts and the item vectors only: one fit per setting.
+                if prior == nil { prior = try PriorTarget(split: corpus.split, setting: setting).fit(items: v.items, dim: v.dim) }
+                let a = try prior!.augment(users: v.users, items: v.items, weight: weight)
+                let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude)
+                table.append(method: label + " + text prior", setting: setting, split: stage, metrics: MetricSummary(ranks: r))
+            }
         }
     }
     return table

@@ -16,6 +16,8 @@ struct JointOptions: ParsableArguments {
                                valueName: TuningMethods.names.joined(separator: "|")))
     var method: String?
     @Option(help: "top-layers: how many of the last encoder layers train.") var topLayers: Int = 1
+    @Option(help: "lora: adapt only the last N encoder layers (default: every layer; fewer layers leave more of the encoder cached).")
+    var loraLayers: Int?
     @Option(help: "LoRA rank.") var rank: Int = 8
     @Option(help: "LoRA alpha.") var alpha: Float = 16
     @Option(help: "Encoder learning rate (default: the method's; it follows the head's schedule).") var encoderLr: Float?
@@ -40,6 +42,7 @@ struct JointOptions: ParsableArguments {
             throw ValidationError("--encoder-lr and --no-layer-cache apply to joint training (--method)")
         }
         if topLayers < 1 { throw ValidationError("--top-layers must be at least 1") }
+        if let k = loraLayers, k < 1 { throw ValidationError("--lora-layers must be at least 1") }
         if rank < 1 { throw ValidationError("--rank must be at least 1") }
         if !(alpha > 0 && alpha.isFinite) { throw ValidationError("--alpha must be a positive number") }
         if let lr = encoderLr, !(lr > 0 && lr.isFinite) { throw ValidationError("--encoder-lr must be a positive number") }
@@ -57,7 +60,7 @@ struct JointOptions: ParsableArguments {
     func makeMethod() throws -> (any TuningMethod)? {
         guard let method else { return nil }
         var o = MethodOptions()
-        o.layers = topLayers; o.rank = rank; o.alpha = alpha
+        o.layers = topLayers; o.rank = rank; o.alpha = alpha; o.loraLayers = loraLayers
         return try TuningMethods.make(method, o)
     }
 }

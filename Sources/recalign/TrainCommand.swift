@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Flag(help: "prompt: count the virtual tokens in mean pooling (default: pool the text's own tokens only).") var poolVirtualTokens = false
     @Flag(help: "prefix: initialise from the key / value projections of random vocabulary rows (default Normal(0, 0.02)).") var prefixFromVocabulary = false
     @Option(help: "LoRA rank.") var rank: Int = 8
+    @Option(help: "lora: adapt only the last N encoder layers (PEFT's layers_to_transform; default: every layer).") var loraLayers: Int?
     @Option(help: "LoRA alpha.") var alpha: Float = 16
     @Option(help: "warm | cold: which train split and validation users.") var setting: EvalSetting = .warm
     @Option(help: "Train on a seeded uniform subsample of this many pairs (0: all).") var pairs: Int = 0
@@ -59,6 +60,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let k = loraLayers, k < 1 || method != LoRATuning.name { throw ValidationError("--lora-layers takes a count >= 1 and applies to --method lora") }
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
         if pairs < 0 { throw ValidationError("--pairs must be >= 0") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
@@ -100,6 +102,7 @@ struct Train: ParsableCommand {
         var o = MethodOptions()
         o.layers = layers; o.promptLength = promptLength; o.promptInit = promptInit; o.poolVirtualTokens = poolVirtualTokens
         o.prefixFromVocabulary = prefixFromVocabulary; o.rank = rank; o.alpha = alpha
+        o.loraLayers = loraLayers
         return try TuningMethods.make(method, o)
     }
 

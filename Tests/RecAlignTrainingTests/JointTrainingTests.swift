@@ -22,7 +22,8 @@ import RecAlignTensor
 
     @Test func refreshedCacheEqualsAFreshEncode() throws {
         let texts = try itemTexts()
-        let cases: [(method: any TuningMethod, cachedLayers: Int)] = [(TopLayersTuning(layers: 1), 1), (LoRATuning(rank: 4, alpha: 8), 0)]
+        let cases: [(method: any TuningMethod, cachedLayers: Int)] = [(TopLayersTuning(layers: 1), 1), (LoRATuning(rank: 4, alpha: 8), 0),
+                                                                     (LoRATuning(rank: 4, alpha: 8, lastLayers: 1), 1)]
         for (method, cachedLayers) in cases {
             let encoder = try SentenceEncoder(path: try Tiny.model())
             var rng = SeededRNG(seed: 3)
@@ -127,5 +128,28 @@ import RecAlignTensor
         let fresh = encoder.encode(texts, batchSize: 16).values
         let err = zip(trainer.embeddings, fresh).map { abs($0 - $1) }.max() ?? 1
         #expect(err < 1e-5, "the trainer's item table differs from a fresh encode by \(err)")
+    }
+
+    @Test func loraOnTheLastLayersRoundTripsAsPeftLayersToTransform() throws {
+        let texts = try itemTexts()
+        let path = try Tiny.model()
+        let encoder = try SentenceEncoder(path: path)
+        var rng = SeededRNG(seed: 3)
+        let tuned = try TunedEncoder(LoRATuning(rank: 4, alpha: 8, lastLayers: 1), encoder: encoder, rng: &rng)
+        #expect(tuned.trainable.allSatisfy { $0.name.hasPrefix("encoder.layer.1.") }, "\(tuned.trainable.map(\.name))")
+        perturb(tuned.trainable, seed: 4)
+        let dir = Tiny.tempDir("lora-last")
+        try tuned.save(to: dir)
+        let config = try String(contentsOfFile: dir + "/adapter_config.json", encoding: .utf8)
+        #expect(config.contains("\"layers_to_transform\""))
+        let loaded = try SentenceEncoder(path: path)
+        try loadAdapter(dir, into: loaded)
+        let a = encoder.encode(texts).values, b = loaded.encode(texts).values
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 })
+        // A layer index the model does not have is refused, naming the field.
+        let bad = config.replacingOccurrences(of: "\"layers_to_transform\" : [\n    1\n  ]", with: "\"layers_to_transform\" : [7]")
+        #expect(bad != config, "the saved config's layout changed: \(config)")
+        try bad.write(toFile: dir + "/adapter_config.json", atomically: true, encoding: .utf8)
+        #expect { try loadAdapter(dir, into: try SentenceEncoder(path: path)) } throws: { "\($0)".contains("layers_to_transform") }
     }
 }

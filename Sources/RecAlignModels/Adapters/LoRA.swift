@@ -40,7 +40,8 @@ public final class LoRALinear: Module, LinearLayer {
     }
 }
 
-/// LoRA on the query and value projections of every layer (PEFT's default targets for BERT). Saves and
+/// LoRA on the query and value projections of every layer, or of the layers listed (PEFT's `layers_to_transform`;
+/// the upper layers only lets joint training cache the frozen layers below). Saves and
 /// loads PEFT's folder layout (`adapter_model.safetensors` + `adapter_config.json`), which PEFT and
 /// sentence-transformers' `load_adapter` read; also loads RecAlign's earlier layout (`method` "lora",
 /// `adapter.safetensors` with `query_lora.lora_A` names).
@@ -53,10 +54,15 @@ public struct LoRATuning: TuningMethod {
     public static let modules = ["query", "value"]
     public let rank: Int
     public let alpha: Float
+    /// Only the last this many layers are adapted (nil: every layer).
+    public let lastLayers: Int?
 
-    public init(_ o: MethodOptions) throws { self.init(rank: o.rank, alpha: o.alpha) }
-    public init(rank: Int, alpha: Float) { self.rank = rank; self.alpha = alpha }
-    public var description: String { "lora(r \(rank), alpha \(alpha))" }
+    public init(_ o: MethodOptions) throws { self.init(rank: o.rank, alpha: o.alpha, lastLayers: o.loraLayers) }
+    public init(rank: Int, alpha: Float, lastLayers: Int? = nil) { self.rank = rank; self.alpha = alpha; self.lastLayers = lastLayers }
+    public var description: String { "lora(r \(rank), alpha \(alpha)" + (lastLayers.map { ", last \($0) layers" } ?? "") + ")" }
+
+    /// The adapted layer indices of an `n`-layer model; nil when every layer is.
+    func layerIndices(of n: Int) -> [Int]? { lastLayers.map { Array(max(0, n - $0)..<n) } }
 
     /// PEFT's name of matrix `AorB` ("A" or "B") of `module` in layer `layer`.
     public static func tensorName(layer: Int, module: String, _ AorB: String) -> String {
@@ -87,8 +93,12 @@ public struct LoRATuning: TuningMethod {
 
     public func apply(to encoder: SentenceEncoder, rng: inout SeededRNG) throws -> [(name: String, tensor: Tensor)] {
         guard rank >= 1 else { throw TuningMethodError("lora: rank \(rank) must be >= 1") }
-        for layer in encoder.model.encoder.layer {
-            let sa = layer.attention.selfAttention
+        let layers = encoder.model.encoder.layer
+        if let k = lastLayers, !(1...layers.count).contains(k) {
+            throw TuningMethodError("lora: \(k) last layers of a \(layers.count)-layer model")
+        }
+        for i in layerIndices(of: layers.count) ?? Array(layers.indices) {
+            let sa = layers[i].attention.selfAttention
             sa.query = LoRALinear(wrapping: sa.query.base, rank: rank, alpha: alpha, rng: &rng)
             sa.value = LoRALinear(wrapping: sa.value.base, rank: rank, alpha: alpha, rng: &rng)
         }
@@ -97,7 +107,8 @@ public struct LoRATuning: TuningMethod {
 
     public func save(_ encoder: SentenceEncoder, to dir: String) throws {
         try savePeftAdapter(encoder.model, { $0.contains(".lora_") }, to: dir,
-                            config: Config(base_model_name_or_path: encoder.folder.path, r: rank, lora_alpha: Double(alpha)))
+                            config: Config(base_model_name_or_path: encoder.folder.path, r: rank, lora_alpha: Double(alpha),
+                                           layers_to_transform: layerIndices(of: encoder.model.encoder.layer.count)))
     }
 
     public static func load(_ folder: AdapterFolder, for encoder: SentenceEncoder) throws -> () -> Void {
@@ -116,7 +127,16 @@ public struct LoRATuning: TuningMethod {
         }
         var rng = SeededRNG(seed: 0)
         var adapted: [(layer: Int, slot: ReferenceWritableKeyPath<BertLayer, any LinearLayer>, lora: LoRALinear)] = []
-        for i in 0..<cfg.numHiddenLayers {
+        // PEFT's layers_to_transform: indices below the model's layer count, each once (nil: every layer).
+        var layerList = Array(0..<cfg.numHiddenLayers)
+        if let listed = config.layers_to_transform {
+            guard !listed.isEmpty, listed.allSatisfy({ (0..<cfg.numHiddenLayers).contains($0) }), Set(listed).count == listed.count else {
+                throw FormatError(.badValue, file: file, field: "layers_to_transform",
+                                  "layers_to_transform \(listed) must list distinct layers of 0..<\(cfg.numHiddenLayers)")
+            }
+            layerList = listed.sorted()
+        }
+        for i in layerList {
             for module in targets {
                 let slot = BertLayer.projections.first { $0.name == "attention.self." + module }!.slot
                 let lora = LoRALinear(wrapping: encoder.model.encoder.layer[i][keyPath: slot].base, rank: config.r,
@@ -145,7 +165,7 @@ public struct LoRATuning: TuningMethod {
         let nonDefault: [(String, Bool)] = [
             ("bias", (config.bias ?? "none") != "none"), ("fan_in_fan_out", config.fan_in_fan_out == true),
             ("use_rslora", config.use_rslora == true), ("use_dora", config.use_dora == true),
-            ("layers_to_transform", config.layers_to_transform != nil), ("modules_to_save", config.modules_to_save != nil),
+            ("modules_to_save", config.modules_to_save != nil),
             ("rank_pattern", !(config.rank_pattern ?? [:]).isEmpty), ("alpha_pattern", !(config.alpha_pattern ?? [:]).isEmpty),
         ]
         if let (key, _) = nonDefault.first(where: { $0.1 }) {

@@ -19,6 +19,8 @@ public struct MethodOptions: Sendable {
     /// LoRA rank and alpha.
     public var rank = 8
     public var alpha: Float = 16
+    /// LoRA: adapt only the last this many layers (nil: every layer).
+    public var loraLayers: Int? = nil
     public init() {}
 }
 
