@@ -38,7 +38,7 @@ let package = Package(
         // Layer 5: corpora, splits, text templates, training pairs.
         .target(name: "RecAlignData", dependencies: ["RecAlignTokenizer", "RecAlignFormats"], swiftSettings: checked),
         // Layer 5: rank metrics and the candidates.jsonl schema (no BERT, no BLAS: the reranker's view).
-        .target(name: "RecAlignMetrics", dependencies: ["RecAlignFormats"], swiftSettings: checked),
+        .target(name: "RecAlignMetrics", dependencies: ["RecAlignFormats", "RecAlignData"], swiftSettings: checked),
         // Layer 6: retrieval, evaluation, export; training; heads on frozen embeddings.
         .target(name: "RecAlignRetrieval",
                 dependencies: ["RecAlignTensor", "RecAlignData", "RecAlignFormats", "RecAlignMetrics", "RecAlignModels"],

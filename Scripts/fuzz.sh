@@ -45,7 +45,7 @@ declare -A target_modules=(
     [tokenizer-files]="RecAlignTokenizer"
     [wordpiece]="RecAlignTokenizer"
     [corpus]="RecAlignData RecAlignTokenizer RecAlignFormats"
-    [answer]="RecAlignRerank RecAlignMetrics RecAlignFormats"
+    [answer]="RecAlignRerank RecAlignMetrics RecAlignData RecAlignTokenizer RecAlignFormats"
 )
 declare -A built=()
 
@@ -55,7 +55,7 @@ build_module() {
     [[ -n ${built[$m]:-} ]] && return
     case $m in   # dependencies first
         RecAlignData) build_module RecAlignFormats; build_module RecAlignTokenizer ;;
-        RecAlignMetrics) build_module RecAlignFormats ;;
+        RecAlignMetrics) build_module RecAlignFormats; build_module RecAlignData ;;
         RecAlignRerank) build_module RecAlignMetrics ;;
     esac
     # shellcheck disable=SC2086  # the glob is meant to expand

@@ -92,7 +92,7 @@ public enum TwoTowerEvaluation {
                 let userM = towers.users(users, stage, setting)
                 log("encoded \(users.count) user texts (\(setting.rawValue) \(stage.rawValue)); \(userM.truncated) cut to \(towers.userMaxLength) tokens")
                 func add(_ method: String, _ ranks: [Int]) {
-                    table.append(method: method, setting: setting, split: stage, metrics: MetricSummary(ranks: ranks))
+                    table.append(method: method, setting: setting, split: stage, ranks: ranks)
                 }
                 add("\(label) (user text)", try Evaluator.ranks(users: userM.values, items: itemM.values, dim: dim,
                                                                 targets: targets, exclude: exclude))

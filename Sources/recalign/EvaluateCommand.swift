@@ -30,11 +30,16 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption,
             help: "Tuned representations to add as rows: model folders, adapter folders (any `recalign train` adapter, or PEFT's) or head folders.")
     var compare: [String] = []
+    @Option(help: "Row every other row is compared with (paired bootstrap over users); default: the first row of each setting and split.")
+    var reference: String?
+    @Option(help: "Bootstrap draws of the intervals (0: no intervals).") var bootstrapDraws: Int = 1000
+    @Option(help: "Seed of the bootstrap draws.") var bootstrapSeed: UInt64 = 42
 
     func validate() throws {
         try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
         try requireCount(meanOfLast, atLeast: 0, "--mean-of-last")
         if let d = whiteningDim { try requireCount(d, atLeast: 1, "--whitening-dim") }
+        try requireCount(bootstrapDraws, atLeast: 0, "--bootstrap-draws")
         for path in compare {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -79,9 +84,15 @@ struct Evaluate: ParsableCommand {
                 table.rows += try TwoTowerEvaluation.run(towers: t, plan: sourcePlan, label: source.label, log: note).rows
             }
         }
+        table.comparison = RowComparison(reference: reference, draws: bootstrapDraws, seed: bootstrapSeed)
+        try table.checkReference()
+        let markdown = try table.markdown()
         try table.writeMarkdown(to: (out as NSString).appendingPathComponent("results.md"))
         try table.writeJSON(to: (out as NSString).appendingPathComponent("results.json"))
-        print(table.markdown())
-        note(String(format: "evaluate: %.1f s; wrote %@/results.md and results.json", Date().timeIntervalSince(t0), out))
+        let split = corpus.split
+        try AtomicFile.write(table.ranksTSV { setting, stage in split.evaluatedUsers(stage, setting).map { split.userIds[Int($0)] } },
+                             to: (out as NSString).appendingPathComponent("ranks.tsv"))
+        print(markdown)
+        note(String(format: "evaluate: %.1f s; wrote %@/results.md, results.json and ranks.tsv", Date().timeIntervalSince(t0), out))
     }
 }
