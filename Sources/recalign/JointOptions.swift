@@ -63,4 +63,23 @@ struct JointOptions: ParsableArguments {
         o.layers = topLayers; o.rank = rank; o.alpha = alpha; o.loraLayers = loraLayers
         return try TuningMethods.make(method, o)
     }
+
+    /// The encoder's item embeddings [n, dim] and, with `--method`, the tuned encoder and the encoder half of
+    /// joint training (its item tower, optimizer at the encoder's rate relative to the head's `headLr`).
+    func prepare(base: String, texts: [String], seed: UInt64, headLr: Float) throws
+        -> (embeddings: [Float], dim: Int, tuned: TunedEncoder?, joint: JointEncoder?) {
+        let encoder = try loadEncoder(base: base)
+        guard let method = try makeMethod() else {
+            return (encoder.encode(texts, batchSize: 64).values, encoder.dimension, nil, nil)
+        }
+        var rng = SeededRNG(seed: seed)
+        let tuned = try TunedEncoder(method, encoder: encoder, rng: &rng)
+        let tower = ItemTextTower(encoder: encoder, texts: texts, useCache: !noLayerCache)
+        let lr = encoderLr ?? method.defaultLearningRate
+        let joint = JointEncoder(tower: tower, optimizer: tuned.optimizer(lr: lr, weightDecay: method.defaultWeightDecay),
+                                 rateFactor: lr / headLr, reencode: reencode, refreshEvery: refreshEvery)
+        note("joint training: \(method), \(tuned.trainable.reduce(0) { $0 + $1.tensor.count }) encoder parameters train at lr \(lr); "
+             + (tower.firstTrained > 0 ? "layers 0..<\(tower.firstTrained) cached (\(tower.cacheBytes / 1_000_000) MB)" : "no layer cache"))
+        return (tower.refresh(), tower.dim, tuned, joint)
+    }
 }

@@ -98,21 +98,9 @@ struct TrainHead: ParsableCommand {
         if joint.encoder == nil && joint.method == nil {
             emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)")
         } else {
-            let encoder = try joint.loadEncoder(base: model)
-            if let method = try joint.makeMethod() {
-                var rng = SeededRNG(seed: seed)
-                let t = try TunedEncoder(method, encoder: encoder, rng: &rng)
-                let tower = ItemTextTower(encoder: encoder, texts: texts, useCache: !joint.noLayerCache)
-                let encoderLr = joint.encoderLr ?? method.defaultLearningRate
-                jointEncoder = JointEncoder(tower: tower, optimizer: t.optimizer(lr: encoderLr, weightDecay: method.defaultWeightDecay),
-                                            rateFactor: encoderLr / lr, reencode: joint.reencode, refreshEvery: joint.refreshEvery)
-                note("joint training: \(method), \(t.trainable.reduce(0) { $0 + $1.tensor.count }) encoder parameters train at lr \(encoderLr); "
-                     + (tower.firstTrained > 0 ? "layers 0..<\(tower.firstTrained) cached (\(tower.cacheBytes / 1_000_000) MB)" : "no layer cache"))
-                tuned = t
-                emb = (tower.refresh(), tower.dim, false)
-            } else {
-                emb = (encoder.encode(texts, batchSize: 64).values, encoder.dimension, false)
-            }
+            let start = try joint.prepare(base: model, texts: texts, seed: seed, headLr: lr)
+            emb = (start.embeddings, start.dim, false)
+            tuned = start.tuned; jointEncoder = start.joint
         }
         note("\(dataset.name): \(split.userCount) users, \(split.itemCount) items; item embeddings \(split.itemCount) x \(emb.dim) \(emb.cached ? "from the cache" : "encoded") (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)")
 
