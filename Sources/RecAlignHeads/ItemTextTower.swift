@@ -8,6 +8,8 @@ import RecAlignTensor
 /// train together with a head. The hidden states below the lowest layer that trains never change, so they are
 /// computed once per item (ml-100k: 1682 titles x ~20 tokens x 384 floats, about 50 MB) and a step runs only
 /// the layers above. With an input adapter or trained embeddings nothing is frozen below, and nothing is cached.
+/// The cached states are the frozen layers' inference output, so those layers apply no dropout in training
+/// (without the cache they would: `--no-layer-cache` is the same model with dropout below as well).
 public final class ItemTextTower {
     public let encoder: SentenceEncoder
     /// Layers below this one hold no trainable parameter: their output is cached (0: no cache).
