@@ -188,18 +188,31 @@ private struct Design {
 
 /// What a prior needs from a split and setting: every item's train count in that setting and the rows it may
 /// learn from (warm: all items; cold: the warm ones, since cold items have no training signal).
+///
+/// `recent` k > 0 counts only each user's last k train interactions. Why: the held-out items are each user's
+/// latest, so the popularity that predicts them is that of late interactions (what users move on to), not of
+/// the whole log; on ml-100k's cold validation users the prior fitted to last-item counts ranks their targets
+/// better than one fitted to all counts.
 public struct PriorTarget: Sendable {
     public var counts: [Double]
     public var known: [Int]
     /// β: the prior's weight against the cosine (1 / MNRL scale by default).
     public var weight: Double
+    /// Train interactions counted per user, newest first (0: all).
+    public var recent: Int
 
     /// 1 / 20: MNRL's default scale turns its logits back into cosine units.
     public static let defaultWeight = 1.0 / 20
 
-    public init(split: Split, setting: EvalSetting, weight: Double = PriorTarget.defaultWeight) {
+    public init(split: Split, setting: EvalSetting, weight: Double = PriorTarget.defaultWeight, recent: Int = 0) {
+        precondition(recent >= 0, "recent \(recent) < 0")
         var c = [Double](repeating: 0, count: split.itemCount)
-        for i in split.trainSequences(setting).items { c[Int(i)] += 1 }
+        let train = split.trainSequences(setting)
+        for u in 0..<(train.offsets.count - 1) {
+            let lo = train.offsets[u], hi = train.offsets[u + 1]
+            for i in train.items[(recent > 0 ? max(lo, hi - recent) : lo)..<hi] { c[Int(i)] += 1 }
+        }
+        self.recent = recent
         counts = c
         known = (0..<split.itemCount).filter { setting == .warm || !split.cold.isCold[$0] }
         self.weight = weight

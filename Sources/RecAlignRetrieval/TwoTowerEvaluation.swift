@@ -60,6 +60,8 @@ public struct EvaluationPlan: Sendable {
     public var whitening = true
     /// Also score the user-text tower with the text popularity prior added (`PriorTarget.weight`), fitted per setting.
     public var priorWeight: Double? = nil
+    /// The prior's counts: each user's last N train interactions (`PriorTarget.recent`; 0 = all).
+    public var priorRecent: Int = 0
     public var whiteningDim: Int? = nil
     public var baselines = true
     public var knnNeighbours = 20
@@ -82,7 +84,7 @@ public enum TwoTowerEvaluation {
             let popularity = plan.baselines ? try Popularity(trainHistories: trainHist, itemCount: corpus.itemCount) : nil
             let knn = plan.baselines ? try ItemKNN(trainHistories: trainHist, itemCount: corpus.itemCount, k: plan.knnNeighbours) : nil
             // The prior depends on the setting's train counts and the item vectors only: one fit for every stage.
-            let prior = plan.priorWeight == nil ? nil : try PriorTarget(split: corpus.split, setting: setting).fit(items: itemM.values, dim: dim)
+            let prior = plan.priorWeight == nil ? nil : try PriorTarget(split: corpus.split, setting: setting, recent: plan.priorRecent).fit(items: itemM.values, dim: dim)
             if let prior { log(String(format: "text prior (%@): λ %.0e by cross-validation", setting.rawValue, prior.l2)) }
             for stage in plan.stages {
                 let users = corpus.split.evaluatedUsers(stage, setting)

@@ -23,8 +23,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Skip the whitened towers.") var noWhitening = false
     @Option(help: "Keep this many whitened dimensions (default: all).") var whiteningDim: Int?
     @Flag(help: "Skip popularity and item-kNN.") var noBaselines = false
-    @Flag(help: "Add rows scored with the text popularity prior: a softmax over item embeddings fitted to the train counts (λ by cross-validation over items), weight 1/20 (MNRL's 1/scale) added to the cosine.")
-    var prior = false
+    @OptionGroup(title: "Text popularity prior (adds rows scored with it)") var priorOptions: PriorOptions
     @Option(help: "Folder for results.md / results.json.") var out: String = "runs/evaluate"
     @Option(help: "Also write the protocol's split files and user texts to this folder.") var writeSplit: String?
     @Option(parsing: .upToNextOption,
@@ -64,7 +63,7 @@ struct Evaluate: ParsableCommand {
         plan.stages = split; plan.settings = setting
         plan.meanOfLast = meanOfLast > 0 ? meanOfLast : nil
         plan.whitening = !noWhitening; plan.whiteningDim = whiteningDim; plan.baselines = !noBaselines
-        plan.priorWeight = prior ? PriorTarget.defaultWeight : nil
+        plan.priorWeight = priorOptions.weight(); plan.priorRecent = priorOptions.priorRecent
         var table = try TwoTowerEvaluation.run(towers: towers, plan: plan, log: note)
         var tunedPlan = plan
         tunedPlan.whitening = false; tunedPlan.baselines = false; tunedPlan.meanOfLast = nil

@@ -20,8 +20,8 @@ struct Export: ParsableCommand {
     @Option(help: "Token budget of user texts.") var userMaxLength: Int = 128
     @Option(help: "npy, fvecs or safetensors.") var format: MatrixFormat = .npy
     @Flag(help: "Whiten both towers (fitted on the item tower).") var whiten = false
-    @Flag(help: "Add the text popularity prior as one more dimension (users: the weight 1/20; items: the prior), so inner products rank with it.")
-    var prior = false
+    @OptionGroup(title: "Text popularity prior (one more dimension: users the weight, items the prior, so inner products rank with it)")
+    var priorOptions: PriorOptions
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
     @Option(help: "A tuned model folder, adapter folder (RecAlign's or PEFT's) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
@@ -29,7 +29,7 @@ struct Export: ParsableCommand {
     func validate() throws {
         try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
         try requireCount(candidates, atLeast: 0, "--candidates")
-        if whiten && prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
+        if whiten && priorOptions.prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
     }
 
     func run() throws {
@@ -48,8 +48,9 @@ struct Export: ParsableCommand {
             items = try w.apply(items); userV = try w.apply(userV); dim = w.outDim
         }
         var priorL2: Double?
-        if prior {
-            let a = try PriorTarget(split: corpus.split, setting: setting).apply(users: userV, items: items, dim: dim)
+        let priorTarget = priorOptions.target(split: corpus.split, setting: setting)
+        if let priorTarget {
+            let a = try priorTarget.apply(users: userV, items: items, dim: dim)
             items = a.items; userV = a.users; dim = a.dim; priorL2 = a.prior.l2
         }
         try requireFinite(items, dim: dim, what: "item vectors") { "item \(corpus.split.itemIds[$0])" }
@@ -63,7 +64,7 @@ struct Export: ParsableCommand {
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
-            "whitening": whiten, "text_prior": priorL2.map { ["weight": PriorTarget.defaultWeight, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
+            "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorOptions.priorRecent, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
             "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",

@@ -54,8 +54,7 @@ struct Train: ParsableCommand {
           help: "Weight adapters (LoRA, IA3): also write the merged model folder to OUT/merged (PEFT's merge_and_unload).")
     var mergeLora = false
     @Flag(help: "After training, score the best checkpoint on the test split of the setting too.") var test = false
-    @Flag(help: "Validate and test with the text popularity prior added to the cosine (weight 1/--scale, which turns MNRL's logits back into cosine units; see `recalign evaluate --prior`).")
-    var prior = false
+    @OptionGroup(title: "Text popularity prior (validate and test with it; default weight 1/--scale)") var priorOptions: PriorOptions
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model folder '\(model)' does not exist") }
@@ -129,9 +128,9 @@ struct Train: ParsableCommand {
         cfg.scale = scale; cfg.symmetric = symmetric; cfg.hardNegatives = hardNegatives ? try parseWindow() : nil
         cfg.evalEvery = evalEvery; cfg.patience = patience; cfg.maxMinutes = maxMinutes; cfg.userChunk = userChunk
         var validation = RetrievalValidation(split: split, builder: builder, stage: .valid, setting: setting)
-        let priorTarget = prior ? PriorTarget(split: split, setting: setting, weight: 1 / Double(scale)) : nil
+        let priorTarget = priorOptions.target(split: split, setting: setting, fallback: 1 / Double(scale))
         validation.prior = priorTarget
-        if prior { cfg.validationLabel = "validation metric (cosine + text prior)" }
+        if priorOptions.prior { cfg.validationLabel = "validation metric (cosine + text prior)" }
         let trainer = try Trainer(tuned: tuned, pairs: all, builder: builder, config: cfg, rng: rng, validate: validation.closure)
         let trainableCount = tuned.trainable.reduce(0) { $0 + $1.tensor.count }
         note("\(dataset.name): \(all.count) of \(allCount) \(setting.rawValue) training pairs; method \(tuningMethod); "
@@ -158,7 +157,7 @@ struct Train: ParsableCommand {
         var summary: [String: Any] = ["method": tuningMethod.name, "steps": result.steps, "best_step": result.bestStep,
                                       "reason": result.reason, "seconds": result.seconds, "pairs": all.count,
                                       "best_checkpoint": trainer.bestDir, "total_seconds": Date().timeIntervalSince(t0),
-                                      "prior": prior]
+                                      "prior": priorOptions.prior, "prior_weight": priorTarget?.weight ?? 0, "prior_recent": priorOptions.priorRecent]
         if let b = result.best {
             summary["valid"] = ["Recall@10": b.recall10, "NDCG@10": b.ndcg10, "MRR@10": b.mrr10, "Recall@50": b.recall50, "users": b.users]
             print(String(format: "best validation (step %d): Recall@10 %.4f  NDCG@10 %.4f  MRR@10 %.4f  Recall@50 %.4f",

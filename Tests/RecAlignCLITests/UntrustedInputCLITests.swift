@@ -181,3 +181,15 @@ enum CLI {
     #expect(r.stderr.contains("holds other files and no head_config.json"))
     #expect(FileManager.default.fileExists(atPath: dir + "/notes.txt"))
 }
+
+/// The prior's weight and counts are checked before anything runs, on every command that takes them.
+@Test func priorOptionsAreValidated() throws {
+    for (args, message) in [(["evaluate", "--prior", "--prior-weight", "0"], "--prior-weight must be a positive number"),
+                            (["evaluate", "--prior", "--prior-weight", "nan"], "--prior-weight must be a positive number"),
+                            (["export", "--prior", "--prior-recent=-1", "--out", "/tmp/x"], "--prior-recent must be >= 0"),
+                            (["train", "--method", "full", "--prior-recent", "3", "--out", "/tmp/x"], "--prior-weight and --prior-recent apply with --prior")] {
+        let r = try CLI.run(args)
+        #expect(r.status == 64, "\(args)")
+        #expect(CLI.errorLines(r) == ["Error: \(message)"], "\(args): \(r.stderr)")
+    }
+}

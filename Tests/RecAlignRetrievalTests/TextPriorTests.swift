@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import RecAlignRetrieval
+import RecAlignData
 
 @Suite struct TextPriorTests {
     /// ∇L(w) = Xᵀ(p − c/N) + 2λw over the `known` rows, computed here independently in Double.
@@ -90,5 +91,20 @@ import Testing
         #expect(field { _ = try TextPopularityPrior.fit(items: items, dim: 2, counts: [1, 2, 3], known: [0, 1], l2: 0) }?.contains("l2") == true)
         #expect(field { _ = try TextPopularityPrior.fit(items: items, dim: 2, counts: [1, 2, 3], known: [0, 5], l2: 1e-2) }?.contains("known") == true)
         #expect(field { _ = try TextPopularityPrior.fit(items: [1, 2, 3], dim: 2, counts: [1], known: [0], l2: 1e-2) } != nil)
+    }
+
+    @Test func recentCountsKeepEachUsersLastInteractions() {
+        // Two users' train sequences over 4 items: [0, 1, 2, 3] and [1, 3]; item 3 is cold. Held-out rows are
+        // placeholders (the counts read the train sequences only).
+        let train = InteractionSequences(offsets: [0, 4, 6], items: [0, 1, 2, 3, 1, 3], timestamps: [1, 2, 3, 4, 1, 2])
+        let held = [HeldOut(itemRow: 0, timestamp: 9), HeldOut(itemRow: 0, timestamp: 9)]
+        let split = Split(userIds: ["a", "b"], itemIds: ["0", "1", "2", "3"], train: train, valid: held, test: held,
+                          cold: ColdSplit(coldItems: [3], itemCount: 4, warmTrain: train, valid: held, test: held))
+        // By hand. Warm, all: 0→1, 1→2, 2→1, 3→2. Last 2 per user: [2, 3] and [1, 3] → 0, 1, 1, 2.
+        #expect(PriorTarget(split: split, setting: .warm).counts == [1, 2, 1, 2])
+        #expect(PriorTarget(split: split, setting: .warm, recent: 2).counts == [0, 1, 1, 2])
+        // Cold train drops item 3 first: [0, 1, 2] and [1]; the last one of each: 2 and 1. Known rows exclude 3.
+        let cold = PriorTarget(split: split, setting: .cold, recent: 1)
+        #expect(cold.counts == [0, 1, 1, 0] && cold.known == [0, 1, 2])
     }
 }
