@@ -190,9 +190,8 @@ private struct Design {
 /// learn from (warm: all items; cold: the warm ones, since cold items have no training signal).
 ///
 /// `recent` k > 0 counts only each user's last k train interactions. Why: the held-out items are each user's
-/// latest, so the popularity that predicts them is that of late interactions (what users move on to), not of
-/// the whole log; on ml-100k's cold validation users the prior fitted to last-item counts ranks their targets
-/// better than one fitted to all counts.
+/// latest, so the popularity that predicts them is that of late interactions (what users move on to), not that
+/// of the whole log.
 public struct PriorTarget: Sendable {
     public var counts: [Double]
     public var known: [Int]
