@@ -62,6 +62,11 @@ public struct EvaluationPlan: Sendable {
     public var priorWeight: Double? = nil
     /// The prior's counts: each user's last N train interactions (`PriorTarget.recent`; 0 = all).
     public var priorRecent: Int = 0
+
+    /// The prior's target (weight and counts) for one setting of `split`, or nil when the plan adds no prior rows.
+    public func priorTarget(_ split: Split, _ setting: EvalSetting) -> PriorTarget? {
+        priorWeight.map { PriorTarget(split: split, setting: setting, weight: $0, recent: priorRecent) }
+    }
     public var whiteningDim: Int? = nil
     public var baselines = true
     public var knnNeighbours = 20
@@ -84,7 +89,7 @@ public enum TwoTowerEvaluation {
             let popularity = plan.baselines ? try Popularity(trainHistories: trainHist, itemCount: corpus.itemCount) : nil
             let knn = plan.baselines ? try ItemKNN(trainHistories: trainHist, itemCount: corpus.itemCount, k: plan.knnNeighbours) : nil
             // The prior depends on the setting's train counts and the item vectors only: one fit for every stage.
-            let prior = plan.priorWeight == nil ? nil : try PriorTarget(split: corpus.split, setting: setting, recent: plan.priorRecent).fit(items: itemM.values, dim: dim)
+            let prior = try plan.priorTarget(corpus.split, setting)?.fit(items: itemM.values, dim: dim)
             if let prior { log(String(format: "text prior (%@): λ %.0e by cross-validation", setting.rawValue, prior.l2)) }
             for stage in plan.stages {
                 let users = corpus.split.evaluatedUsers(stage, setting)

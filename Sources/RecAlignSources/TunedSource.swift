@@ -100,7 +100,7 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
             table.append(method: label, setting: setting, split: stage, ranks: ranks)
             if let weight = plan.priorWeight {
                 // The prior depends on the setting's train counts and the item vectors only: one fit per setting.
-                if prior == nil { prior = try PriorTarget(split: corpus.split, setting: setting, recent: plan.priorRecent).fit(items: v.items, dim: v.dim) }
+                if prior == nil { prior = try plan.priorTarget(corpus.split, setting)?.fit(items: v.items, dim: v.dim) }
                 let a = try prior!.augment(users: v.users, items: v.items, weight: weight)
                 let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude)
                 table.append(method: label + " + text prior", setting: setting, split: stage, ranks: r)

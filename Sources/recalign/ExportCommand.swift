@@ -64,7 +64,7 @@ struct Export: ParsableCommand {
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
-            "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorOptions.priorRecent, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
+            "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorTarget?.recent ?? 0, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
             "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",
