@@ -20,12 +20,15 @@ struct EncodeBench: ParsableCommand {
     @Option(help: "Comma-separated sequence lengths.") var lengths: String = "32,128"
     @Option(help: "RecBole ml-100k folder for the titles run (skipped when absent).") var titles: String?
     @Option(help: "Repetitions (best is kept).") var reps: Int = 5
+    @Option(help: "Projection precision: fp32, bf16 or int8 (falls back to fp32 where the CPU lacks it).")
+    var precision: String = "fp32"
     @Flag(help: "Serve timed calls for Scripts/bench_interleaved.py: after one warm-up per length and a line {\"ready\": true}, each stdin line holding a length runs one batch and prints {\"seconds\": s}.")
     var serve = false
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
+        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be fp32, bf16 or int8, got '\(precision)'") }
         guard !lengthList.isEmpty, lengthList.count == lengths.split(separator: ",").count, lengthList.allSatisfy({ $0 >= 2 }) else {
             throw ValidationError("--lengths must be comma-separated integers >= 2, got '\(lengths)'")
         }
@@ -33,9 +36,12 @@ struct EncodeBench: ParsableCommand {
 
     func run() throws {
         let encoder = try SentenceEncoder(path: model)
+        let plan = Precision.plan(Precision(rawValue: precision)!)
+        encoder.precision = plan.precision
         let cfg = encoder.folder.config
         var rng = SeededRNG(seed: 1)
         noteCPUPath("EncodeBench")
+        note("EncodeBench: precision \(plan.description)")
         if serve { return try serveTimedCalls(encoder, rng: &rng) }
         var perLength: [String: Double] = [:]
         var gflops128 = 0.0
@@ -43,7 +49,7 @@ struct EncodeBench: ParsableCommand {
             let tb = syntheticBatch(encoder, length: t, rng: &rng)
             var best = Double.infinity
             // As in an `encode` call: Q/K/V stacked and the weights packed once (ONNX Runtime prepacks at load).
-            let weights = InferenceWeights(encoder.model)
+            let weights = InferenceWeights(encoder.model, precision: encoder.precision)
             _ = timedEmbed(encoder, tb, weights, rng: &rng)
             for _ in 0..<reps { best = min(best, timedEmbed(encoder, tb, weights, rng: &rng)) }
             perLength[String(t)] = Double(batch) / best
@@ -76,7 +82,8 @@ struct EncodeBench: ParsableCommand {
             }
         }
         var obj: [String: Any] = ["sentences_per_s": perLength, "gflops_128": gflops128, "sgemm_gflops": sgemm,
-                                  "peak_rss_mb": peakRSSMegabytes()]
+                                  "peak_rss_mb": peakRSSMegabytes(), "precision": plan.precision.rawValue,
+                                  "kernel": plan.description]
         if let titlesSeconds { obj["titles_seconds"] = titlesSeconds }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(data: data, encoding: .utf8)!)
@@ -104,7 +111,7 @@ struct EncodeBench: ParsableCommand {
     func serveTimedCalls(_ encoder: SentenceEncoder, rng: inout SeededRNG) throws {
         var batches: [Int: TokenBatch] = [:]
         for t in lengthList { batches[t] = syntheticBatch(encoder, length: t, rng: &rng) }
-        let weights = InferenceWeights(encoder.model)
+        let weights = InferenceWeights(encoder.model, precision: encoder.precision)
         do {
             for tb in batches.values { _ = timedEmbed(encoder, tb, weights, rng: &rng) }
             print("{\"ready\": true}"); fflush(stdout)

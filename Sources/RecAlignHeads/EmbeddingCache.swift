@@ -19,11 +19,12 @@ public enum EmbeddingCache {
     }
 
     /// Embeddings [texts.count, dim] row-major: read from `<cacheDir>/<name>-<key>.npy` when present, else
-    /// encoded with `SentenceEncoder(path: modelPath)` and written there. Returns the values, dim, and
-    /// whether the cache was used.
+    /// encoded with `SentenceEncoder(path: modelPath)` at `precision` and written there (int8 / bf16 caches
+    /// carry the precision in their name). Returns the values, dim, and whether the cache was used.
     public static func embeddings(modelPath: String, texts: [String], cacheDir: String, name: String,
-                                  batchSize: Int = 64) throws -> (values: [Float], dim: Int, cached: Bool) {
-        let path = (cacheDir as NSString).appendingPathComponent("\(name)-\(key(modelPath: modelPath, texts: texts)).npy")
+                                  batchSize: Int = 64, precision: Precision = .fp32) throws -> (values: [Float], dim: Int, cached: Bool) {
+        let suffix = precision == .fp32 ? "" : "-\(precision.rawValue)"
+        let path = (cacheDir as NSString).appendingPathComponent("\(name)-\(key(modelPath: modelPath, texts: texts))\(suffix).npy")
         if FileManager.default.fileExists(atPath: path) {
             let a = try NpyFile.read(path)
             guard let v = a.floats, a.shape.count == 2, a.shape[0] == texts.count, a.shape[1] >= 1 else {
@@ -35,6 +36,7 @@ public enum EmbeddingCache {
             return (v, a.shape[1], true)
         }
         let encoder = try SentenceEncoder(path: modelPath)
+        encoder.precision = precision
         let m = encoder.encode(texts, batchSize: batchSize)
         if let k = VectorScan.firstNonFinite(m.values) {
             throw HeadError.badInput("the embedding of item text \(k / m.dim) is not finite: \(texts[k / m.dim].debugDescription)")

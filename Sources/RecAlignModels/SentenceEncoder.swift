@@ -29,6 +29,8 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// The input adapter of a prompt method (soft prompt, prefixes); nil for a plain encoder. Weight adapters
     /// (LoRA, IA3) live in the model's modules instead.
     public var inputAdapter: (any InputAdapter)?
+    /// Number format of the projections when `encode` prepares its own inference weights (fp32: parity).
+    public var precision: Precision = .fp32
 
     /// Loads an HF / sentence-transformers folder. `maxLength` overrides `max_seq_length`.
     public init(path: String, maxLength: Int? = nil) throws {
@@ -128,7 +130,7 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// tie exactly, and the protocol's tie rule, not float noise from padding, orders them).
     /// `progress(done, total)` is called after each batch (counting every text, duplicates included).
     /// `weights`: inference weights prepared earlier (`InferenceWeights(model)`), to share them between calls
-    /// while the model does not change; prepared here when nil.
+    /// while the model does not change; prepared here at `precision` when nil.
     public func encode(_ texts: [String], batchSize: Int = 32, weights: InferenceWeights? = nil,
                        progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
         let (allIds, truncated) = tokenize(texts)
@@ -145,7 +147,7 @@ public final class SentenceEncoder: @unchecked Sendable {
         model.train(false)
         defer { model.train(wasTraining) }
         var done = 0
-        let weights = weights ?? InferenceWeights(model)
+        let weights = weights ?? InferenceWeights(model, precision: precision)
         do {
             for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
                 let idx = Array(order[start..<min(order.count, start + batchSize)])

@@ -63,7 +63,7 @@ struct Encode: ParsableCommand {
     func run() throws {
         let (ids, texts) = try readTexts()
         let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
-        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let encoder = modelOptions.prepared(try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         if let adapter { try loadAdapter(adapter, into: encoder) }
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")
         let m = encoder.encode(texts, batchSize: modelOptions.batchSize) { done, _ in bar.update(done) }

@@ -52,7 +52,7 @@ struct Evaluate: ParsableCommand {
         // Every --compare source loads (and fits the base model) before the first encoder pass, not after it.
         for path in compare { try TunedSource(path: path).check(base: modelOptions.model, maxLength: modelOptions.maxLength) }
         let corpus = try corpusOptions.load()
-        let encoder = try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let encoder = modelOptions.prepared(try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
         if let dir = writeSplit {
             try SplitFiles.write(corpus.split, itemTexts: corpus.itemTexts, to: dir)
@@ -79,7 +79,7 @@ struct Evaluate: ParsableCommand {
             if case let .head(dir) = source {
                 table.rows += try headRows(dir, towers: towers, plan: sourcePlan, label: source.label).rows
             } else if let enc = try source.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength) {
-                let t = TextTowers(encoder: enc, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
+                let t = TextTowers(encoder: modelOptions.prepared(enc), corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
                 table.rows += try TwoTowerEvaluation.run(towers: t, plan: sourcePlan, label: source.label, log: note).rows
             }
         }

@@ -35,8 +35,8 @@ struct Export: ParsableCommand {
     func run() throws {
         let corpus = try corpusOptions.load()
         let source = tuned.map { TunedSource(path: $0) }
-        let encoder = try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
-            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let encoder = modelOptions.prepared(try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
+            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
         let itemBar = ProgressBar("items", total: corpus.itemCount, unit: "texts")
         _ = towers.items { done, _ in itemBar.update(done) }

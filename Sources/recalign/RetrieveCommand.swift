@@ -30,8 +30,8 @@ struct Retrieve: ParsableCommand {
             throw ValidationError("user '\(user)' is not in \(corpusOptions.corpus) (after the protocol's filters)")
         }
         let source = tuned.map { TunedSource(path: $0) }
-        let encoder = try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
-            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength)
+        let encoder = modelOptions.prepared(try source?.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength)
+            ?? SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
         let u = [Int32(row)]
         let v = try sourceVectors(source, base: towers, users: u, stage: split, setting: setting, maxLength: modelOptions.maxLength)

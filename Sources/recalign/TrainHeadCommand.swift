@@ -55,6 +55,8 @@ struct TrainHead: ParsableCommand {
     var patience: Int = 0
     @Option(help: "Folder for cached item embeddings.")
     var cacheDir: String = ".cache/recalign"
+    @Option(help: "Precision of the frozen encoder that fills the item cache: fp32, int8 or bf16 (as `encode --precision`).")
+    var precision: Precision = .fp32
     @Option(help: "Output folder for head.safetensors, head_config.json and metrics.json.")
     var out: String
 
@@ -77,6 +79,9 @@ struct TrainHead: ParsableCommand {
         if head != .seq && shape.adaptor == .none { throw ValidationError("--adaptor none only applies to --head seq") }
         if head != .seq && shape.items == .id { throw ValidationError("--items id needs --head seq (the ID-only sequential baseline)") }
         if !(shape.idDropout >= 0 && shape.idDropout < 1) { throw ValidationError("--id-dropout must be in [0, 1)") }
+        if precision != .fp32 && (joint.encoder != nil || joint.method != nil) {
+            throw ValidationError("--precision applies to the frozen item cache; a tuned or jointly trained encoder runs in fp32")
+        }
         if shape.items == .text && shape.idDropout > 0 { throw ValidationError("--id-dropout applies to --items text+id") }
     }
 
@@ -96,7 +101,8 @@ struct TrainHead: ParsableCommand {
         var tuned: TunedEncoder?
         var jointEncoder: JointEncoder?
         if joint.encoder == nil && joint.method == nil {
-            emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)")
+            emb = try EmbeddingCache.embeddings(modelPath: model, texts: texts, cacheDir: cacheDir, name: "items-\(dataset.name)",
+                                                precision: ModelOptions.plan(precision))
         } else {
             let start = try joint.prepare(base: model, texts: texts, seed: seed, headLr: lr)
             emb = (start.embeddings, start.dim, false)

@@ -18,10 +18,12 @@ enum CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ args: [String]) throws -> Result {
+    /// Runs the binary with `args`; `environment` entries are added to this process's environment.
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
