@@ -61,3 +61,50 @@ void recalign_dequantize_rows(const int32_t *acc, long rows, long n, const float
         for (; o < n; o++) out[o] = weight_scale[o] * (s * (float)a[o] - zs * weight_sum[o]) + (bias ? bias[o] : 0.0f);
     }
 }
+
+long recalign_outlier_columns(const float *x, long rows, long k, float threshold, long *outliers, float *colmax) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    long i = 0;
+    for (; i < k; i++) colmax[i] = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * k;
+        for (i = 0; i + 8 <= k; i += 8) {
+            __m256 v = _mm256_andnot_ps(sign, _mm256_loadu_ps(row + i));
+            _mm256_storeu_ps(colmax + i, _mm256_max_ps(_mm256_loadu_ps(colmax + i), v));
+        }
+        for (; i < k; i++) { float v = fabsf(row[i]); colmax[i] = v > colmax[i] ? v : colmax[i]; }
+    }
+    long count = 0;
+    for (i = 0; i < k; i++) if (colmax[i] > threshold) outliers[count++] = i;
+    return count;
+}
+
+void recalign_quantize_rows_u8_split(const float *x, long rows, long k, const long *outliers, long count, float top,
+                                     uint8_t *q, float *scale, float *zero, float *xo, float *work) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * k;
+        for (long i = 0; i < k; i++) work[i] = row[i];
+        for (long c = 0; c < count; c++) {
+            xo[r * count + c] = row[outliers[c]];
+            work[outliers[c]] = 0;
+        }
+        recalign_quantize_rows_u8(work, 1, k, top, q + r * k, scale + r, zero + r);
+    }
+}
+
+void recalign_to_bf16(const float *x, long count, uint16_t *out) {
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7FFF);
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256i a = _mm256_castps_si256(_mm256_loadu_ps(x + i)), b = _mm256_castps_si256(_mm256_loadu_ps(x + i + 8));
+        a = _mm256_srli_epi32(_mm256_add_epi32(a, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(a, 16), one))), 16);
+        b = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(b, 16), one))), 16);
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);   // undo the per-lane interleave
+        _mm256_storeu_si256((__m256i *)(out + i), p);
+    }
+    for (; i < count; i++) {
+        uint32_t u;
+        __builtin_memcpy(&u, x + i, 4);
+        out[i] = (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+    }
+}

@@ -16,9 +16,9 @@ public final class InferenceWeights: @unchecked Sendable {
         public let packed: PackedWeight?
         public let lowPrecision: LowPrecisionWeight?
 
-        init(_ weight: Tensor, _ bias: Tensor?, precision: Precision) {
+        init(_ weight: Tensor, _ bias: Tensor?, precision: Precision, outlierThreshold: Float? = nil) {
             self.weight = weight; self.bias = bias
-            lowPrecision = LowPrecisionWeight(weight, precision: precision)
+            lowPrecision = LowPrecisionWeight(weight, precision: precision, outlierThreshold: outlierThreshold)
             packed = lowPrecision == nil ? PackedWeight(weight) : nil
         }
 
@@ -49,6 +49,10 @@ public final class InferenceWeights: @unchecked Sendable {
     public init(_ model: BertModel, precision requested: Precision = .fp32) {
         let precision = Precision.plan(requested).precision
         self.precision = precision
+        // int8: outlier input columns (|x| > 3) in float32; the FFN's output projection (K = 1536, the largest
+        // int8 weight error) in bf16 where the CPU has it, else float32. Chosen on the golden sentences' cosine.
+        let outliers: Float? = precision == .int8 ? 3 : nil
+        let ffnOutput: Precision = precision != .int8 ? precision : Precision.plan(.bf16).precision
         layers = Autograd.noGrad {
             model.encoder.layer.map { l in
                 let sa = l.attention.selfAttention
@@ -56,12 +60,14 @@ public final class InferenceWeights: @unchecked Sendable {
                 let biases = [q.bias, k.bias, v.bias].compactMap { $0 }
                 precondition(biases.isEmpty || biases.count == 3, "InferenceWeights: Q, K and V must all have a bias or none")
                 let bias = biases.isEmpty ? nil : concat(biases, axis: 0)
-                func prepared(_ layer: any LinearLayer) -> Projection {
-                    let m = layer.merged(); return Projection(m.weight, m.bias, precision: precision)
+                func prepared(_ layer: any LinearLayer, _ precision: Precision) -> Projection {
+                    let m = layer.merged(); return Projection(m.weight, m.bias, precision: precision, outlierThreshold: outliers)
                 }
-                return Layer(qkv: Projection(concat([q.weight, k.weight, v.weight], axis: 0), bias, precision: precision),
-                             attentionOutput: prepared(l.attention.output.dense), intermediate: prepared(l.intermediate.dense),
-                             output: prepared(l.output.dense))
+                return Layer(qkv: Projection(concat([q.weight, k.weight, v.weight], axis: 0), bias, precision: precision,
+                                             outlierThreshold: outliers),
+                             attentionOutput: prepared(l.attention.output.dense, precision),
+                             intermediate: prepared(l.intermediate.dense, precision),
+                             output: prepared(l.output.dense, ffnOutput))
             }
         }
     }

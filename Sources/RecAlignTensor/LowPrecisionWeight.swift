@@ -3,37 +3,10 @@ import CDNNL
 import CQuantize
 import Foundation
 
-/// Number format of an inference projection. fp32 is the default and the parity path; int8 and bf16 trade a
-/// little accuracy for speed where the CPU has the instructions (`Precision.plan`).
-public enum Precision: String, CaseIterable, Sendable {
-    case fp32, bf16, int8
-
-    /// What `requested` runs as on this machine: the precision and a line naming the kernel. int8 runs on any
-    /// x86-64 oneDNN supports; bf16 only where oneDNN has a native bf16 kernel (AVX-512 BF16 or AMX), else
-    /// fp32 with the reason (oneDNN's emulated bf16 is slower than float32).
-    public static func plan(_ requested: Precision) -> (precision: Precision, description: String) {
-        let fp32 = "fp32: OpenBLAS sgemm" + (OpenBLASKernels.shared.map { " (core \($0.core), packed weights)" } ?? "")
-        switch requested {
-        case .fp32: return (.fp32, fp32)
-        case .int8:
-            guard let (_, impl) = OneDNN.preferredWeights(k: 384, n: 384, types: .int8) else {
-                return (.fp32, "int8 unavailable (oneDNN has no int8 matmul here); running " + fp32)
-            }
-            let weights = OneDNN.hasVNNI ? "s8 weights" : "7-bit weights (no VNNI)"
-            return (.int8, "int8: oneDNN \(impl) on \(OneDNN.isa), per-channel \(weights), per-row u8 activations, int32 accumulation")
-        case .bf16:
-            guard let (_, impl) = OneDNN.preferredWeights(k: 384, n: 384, types: .bf16),
-                  impl.contains("bf16") || impl.contains("amx") else {
-                return (.fp32, "bf16 unavailable (no AVX-512 BF16 / AMX; oneDNN ISA \(OneDNN.isa)); running " + fp32)
-            }
-            return (.bf16, "bf16: oneDNN \(impl) on \(OneDNN.isa), bf16 weights and activations, float32 accumulation")
-        }
-    }
-}
-
 /// W [out, in] quantized once (int8: per output channel, symmetric; bf16: rounded to nearest even) and packed
 /// in oneDNN's layout. `apply` computes y = x·Wᵀ + b with x quantized per row at run time (int8: asymmetric
-/// u8, so post-GELU activations keep their 8 bits) and accumulation in int32 / float32. No autograd.
+/// u8, so post-GELU activations keep their 8 bits; optionally with outlier columns in float32) and
+/// accumulation in int32 / float32. No autograd.
 public final class LowPrecisionWeight: @unchecked Sendable {
     public let precision: Precision
     public let outputs: Int
@@ -44,18 +17,34 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     /// int8: scale of each output channel and the sum of its quantized weights (for the activations' zero point).
     let scales: [Float]
     let columnSums: [Float]
-    /// int8 weights: the largest code, 127 with VNNI; 63 without, where oneDNN pairs u8 × s8 products in int16
-    /// (`vpmaddubsw`), which saturates past 2·255·63.
-    let weightMax: Float
+    /// int8 activations: the largest code, 255 with VNNI; 127 without, where oneDNN sums pairs of u8 × s8
+    /// products in int16 (`vpmaddubsw`), which saturates at 32767: 2·127·127 stays below it, 2·255·127 does not
+    /// (on the golden sentences 7-bit activations lost less than 7-bit weights).
+    let activationMax: Float
+    /// int8: input columns whose magnitude passes this in some row of a call skip quantization and go through a
+    /// float32 product instead (LLM.int8()'s decomposition: a few outlier features of the LayerNorm outputs
+    /// would otherwise set every row's scale); nil: none.
+    public let outlierThreshold: Float?
+    /// int8 with outliers: W transposed [in, out] in float32, whose rows the outlier columns select.
+    let transposed: [Float]
+    /// At most this many outlier columns per call (the largest), so that inputs unlike text (random token ids
+    /// flag dozens) keep the float32 share small; caps of 4, 8 and 16 gave the golden sentences' worst cosine
+    /// within 1e-4 of each other.
+    static let maxOutliers = 4
 
     /// Quantizes `weight` [out, in] for `precision` (int8 or bf16); nil for fp32 or when oneDNN lacks the kernel.
-    public init?(_ weight: Tensor, precision: Precision) {
+    /// `outlierThreshold` (int8): see the property.
+    public init?(_ weight: Tensor, precision: Precision, outlierThreshold: Float? = nil) {
         guard precision != .fp32, weight.rank == 2 else { return nil }
         let n = weight.shape[0], k = weight.shape[1]
         let types: OneDNN.Types = precision == .int8 ? .int8 : .bf16
         guard let (layout, _) = OneDNN.preferredWeights(k: k, n: n, types: types) else { return nil }
         self.precision = precision; outputs = n; inputs = k; self.types = types; self.layout = layout
-        weightMax = OneDNN.hasVNNI ? 127 : 63
+        activationMax = OneDNN.hasVNNI ? 255 : 127
+        self.outlierThreshold = precision == .int8 ? outlierThreshold : nil
+        var t = [Float](repeating: 0, count: self.outlierThreshold == nil ? 0 : n * k)
+        if !t.isEmpty { for o in 0..<n { for i in 0..<k { t[i * n + o] = weight.data[o * k + i] } } }
+        transposed = t
         var l = layout
         let bytes = dnnl_memory_desc_get_size(&l)
         packed = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
@@ -66,10 +55,10 @@ public final class LowPrecisionWeight: @unchecked Sendable {
                 let row = w + o * k
                 var m: Float = 0
                 for i in 0..<k { m = max(m, abs(row[i])) }
-                let s = m > 0 ? m / weightMax : 1
+                let s = m > 0 ? m / 127 : 1
                 var sum: Int32 = 0
                 for i in 0..<k {
-                    let v = Int8(max(-weightMax, min(weightMax, (row[i] / s).rounded(.toNearestOrEven))))
+                    let v = Int8(max(-127, min(127, (row[i] / s).rounded(.toNearestOrEven))))
                     q[o * k + i] = v; sum += Int32(v)
                 }
                 scales[o] = s; sums[o] = Float(sum)
@@ -90,11 +79,13 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     /// calling thread is a data-parallel worker.
     public func apply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
-        Parallel.chunks(rows, cost: max(1, inputs * outputs / 256), align: 4) { lo, hi in
-            if precision == .int8 {
-                int8Rows(x + lo * inputs, rows: hi - lo, bias: bias, into: y + lo * outputs)
-            } else {
-                bf16Rows(x + lo * inputs, rows: hi - lo, bias: bias, into: y + lo * outputs)
+        BLAS.singleThreaded {   // the outliers' float32 product runs inside each share of rows
+            Parallel.chunks(rows, cost: max(1, inputs * outputs / 256), align: 4) { lo, hi in
+                if precision == .int8 {
+                    int8Rows(x + lo * inputs, rows: hi - lo, bias: bias, into: y + lo * outputs)
+                } else {
+                    bf16Rows(x + lo * inputs, rows: hi - lo, bias: bias, into: y + lo * outputs)
+                }
             }
         }
     }
@@ -113,16 +104,39 @@ public final class LowPrecisionWeight: @unchecked Sendable {
         OneDNN.execute(p.primitive, args)
     }
 
-    /// x quantized per row: x ≈ s·(q − z) with q in 0...255 (z the code of 0.0); the int32 products
+    /// x quantized per row: x ≈ s·(q − z) with q in 0...activationMax (z the code of 0.0); the int32 products
     /// Σ q·w are written over y, then y = s·sw·(acc − z·Σw) + b per output.
     private func int8Rows(_ x: UnsafePointer<Float>, rows m: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let k = inputs, n = outputs
         var scale = [Float](repeating: 0, count: m), zero = [Float](repeating: 0, count: m)
         let q = UnsafeMutablePointer<UInt8>.allocate(capacity: m * k)
         defer { q.deallocate() }
-        recalign_quantize_rows_u8(x, m, k, 255, q, &scale, &zero)
+        let acc = UnsafeRawPointer(y).assumingMemoryBound(to: Int32.self)
+        guard let threshold = outlierThreshold else {
+            recalign_quantize_rows_u8(x, m, k, activationMax, q, &scale, &zero)
+            run(rows: m, src: UnsafeMutableRawPointer(q), dst: UnsafeMutableRawPointer(y))
+            recalign_dequantize_rows(acc, m, n, scale, zero, scales, columnSums, bias, y)
+            return
+        }
+        // Outlier columns: read as 0 by the quantizer, their float32 product added after the int8 one.
+        var outliers = [Int](repeating: 0, count: k)
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: k)
+        defer { work.deallocate() }
+        var count = recalign_outlier_columns(x, m, k, threshold, &outliers, work)
+        if count > LowPrecisionWeight.maxOutliers {   // keep the largest: a bounded float32 share
+            let top = outliers.prefix(count).sorted { work[$0] > work[$1] }.prefix(LowPrecisionWeight.maxOutliers).sorted()
+            count = top.count
+            for (i, j) in top.enumerated() { outliers[i] = j }
+        }
+        let xo = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * count)), wo = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count * n))
+        defer { xo.deallocate(); wo.deallocate() }
+        transposed.withUnsafeBufferPointer { t in
+            for c in 0..<count { (wo + c * n).update(from: t.baseAddress! + outliers[c] * n, count: n) }
+        }
+        recalign_quantize_rows_u8_split(x, m, k, outliers, count, activationMax, q, &scale, &zero, xo, work)
         run(rows: m, src: UnsafeMutableRawPointer(q), dst: UnsafeMutableRawPointer(y))
-        recalign_dequantize_rows(UnsafeRawPointer(y).assumingMemoryBound(to: Int32.self), m, n, scale, zero, scales, columnSums, bias, y)
+        recalign_dequantize_rows(acc, m, n, scale, zero, scales, columnSums, bias, y)
+        if count > 0 { BLAS.gemm(transA: false, transB: false, m: m, n: n, k: count, a: xo, lda: count, b: wo, ldb: n, beta: 1, c: y, ldc: n) }
     }
 
     /// x rounded to bf16; oneDNN accumulates in float32 into y; then the bias.
@@ -130,7 +144,7 @@ public final class LowPrecisionWeight: @unchecked Sendable {
         let k = inputs, n = outputs
         let h = UnsafeMutablePointer<UInt16>.allocate(capacity: m * k)
         defer { h.deallocate() }
-        for i in 0..<(m * k) { h[i] = bfloat16(x[i]) }
+        recalign_to_bf16(x, m * k, h)
         run(rows: m, src: UnsafeMutableRawPointer(h), dst: UnsafeMutableRawPointer(y))
         if let bias { for r in 0..<m { let out = y + r * n; for o in 0..<n { out[o] += bias[o] } } }
     }

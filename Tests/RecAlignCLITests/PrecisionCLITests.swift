@@ -33,7 +33,7 @@ import RecAlignFormats
     }
 
     /// With oneDNN capped at AVX2 (a Zen 3 class CPU): bf16 falls back to float32 and says so; int8 runs with
-    /// 7-bit weights (no VNNI: u8 x s8 pairs would saturate int16).
+    /// 7-bit activations (no VNNI: u8 x s8 pairs would saturate int16) and the FFN output in float32.
     @Test(.enabled(if: CLI.hasModel)) func narrowerCPUFallsBackCleanly() throws {
         let dir = try CLI.tempDir()
         let avx2 = ["ONEDNN_MAX_CPU_ISA": "AVX2"]
@@ -44,8 +44,8 @@ import RecAlignFormats
         #expect(bf16 == fp32, "the fallback must be the float32 path itself")
         let (r8, int8) = try encode("int8", in: dir, environment: avx2)
         #expect(r8.status == 0, "\(r8.stderr)")
-        #expect(r8.stderr.contains("on avx2") && r8.stderr.contains("7-bit weights"), "\(r8.stderr)")
-        #expect(minCosine(fp32, int8) >= 0.98)
+        #expect(r8.stderr.contains("on avx2") && r8.stderr.contains("7-bit activations"), "\(r8.stderr)")
+        #expect(minCosine(fp32, int8) >= 0.995)
     }
 
     @Test func unknownPrecisionIsRefused() throws {

@@ -29,15 +29,16 @@ struct LowPrecisionEncodeTests {
         #expect(c.min >= 0.9999, "bf16: min cosine \(c.min)")
     }
 
-    /// int8 (dynamic, per-row activations, per-channel weights): the floor is the two-token inputs ("" and
-    /// "   "): measured 0.9935 (mean 0.9984) with VNNI, 0.9897 (mean 0.9966) with oneDNN capped at AVX2, whose
-    /// weights keep 7 bits. ONNX Runtime's quantize_dynamic (per channel) reaches 0.971 on the same sentences.
-    @Test func int8StaysCloseOnGoldenSentences() throws {
+    /// int8 as `encode --precision int8` runs it (per-row activations with outlier columns in float32,
+    /// per-channel weights, the FFN output projection in bf16 where the CPU has it, else float32): every golden
+    /// sentence at cosine >= 0.999 (measured 0.99955 with VNNI and BF16). With oneDNN capped at AVX2 (7-bit
+    /// activations, FFN output in float32) the floor measured 0.9986, the mean 0.9994. ONNX Runtime's quantize_dynamic (per channel): 0.971.
+    @Test func int8KeepsGoldenSentences() throws {
         let plan = Precision.plan(.int8)
         guard Fixtures.hasModel, plan.precision == .int8 else { return }
-        let sevenBit = plan.description.contains("7-bit")
+        let full = !plan.description.contains("7-bit")
         let c = try cosines(.int8)
-        #expect(c.min >= (sevenBit ? 0.985 : 0.992), "int8: min cosine \(c.min)")
-        #expect(c.mean >= (sevenBit ? 0.995 : 0.998), "int8: mean cosine \(c.mean)")
+        #expect(c.min >= (full ? 0.999 : 0.998), "int8: min cosine \(c.min)")
+        #expect(c.mean >= (full ? 0.9995 : 0.999), "int8: mean cosine \(c.mean)")
     }
 }
