@@ -154,22 +154,28 @@ def run_encode(a):
               "--threads", str(a.threads)]
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load_start = load_average()
-    log(f"start {started}, load average {load_start}; loading the three peers")
-    servers = [Server("RecAlign", a.recalign_argv + ["--serve", "--model", a.model, "--batch", str(a.batch),
-                                                     "--lengths", ",".join(map(str, a.lengths))], env),
-               Server("ONNX Runtime", [sys.executable, SCRIPT, "encode", "--serve", "ort", "--onnx", onnx] + common, env),
-               Server("PyTorch", [sys.executable, SCRIPT, "encode", "--serve", "torch"] + common, env)]
+    log(f"start {started}, load average {load_start}; loading the peers")
+    recalign = a.recalign_argv + ["--serve", "--model", a.model, "--batch", str(a.batch), "--lengths", ",".join(map(str, a.lengths))]
+    if a.precision == "int8":   # RecAlign int8 against ONNX Runtime's dynamic int8 quantization of the same export
+        import bench_precision
+        onnx = bench_precision.ensure_int8(onnx)
+        servers = [Server("RecAlign", recalign + ["--precision", "int8"], env),
+                   Server("ONNX Runtime", [sys.executable, SCRIPT, "encode", "--serve", "ort", "--onnx", onnx] + common, env)]
+    else:
+        servers = [Server("RecAlign", recalign, env),
+                   Server("ONNX Runtime", [sys.executable, SCRIPT, "encode", "--serve", "ort", "--onnx", onnx] + common, env),
+                   Server("PyTorch", [sys.executable, SCRIPT, "encode", "--serve", "torch"] + common, env)]
     times = interleave(servers, a.lengths, a.rounds, warmup=0, gap=a.gap)
     load_end = load_average()
 
-    report = report_times(f"Interleaved encode throughput: all-MiniLM-L6-v2, batch {a.batch}, {a.threads} threads "
+    report = report_times(f"Interleaved encode throughput ({a.precision}): all-MiniLM-L6-v2, batch {a.batch}, {a.threads} threads "
                           f"each, {a.rounds} rounds", "One call of each peer per round", started, load_start, load_end,
                           a, a.lengths, times, ("length", "peer", "sent/s"), lambda x: f"{a.batch / x:.1f}")
     print("\nRecAlign / peer (speed ratio, > 1 = RecAlign faster): best / best, median / median, "
           "median of the per-round paired ratios [their 25th-75th percentile]:\n")
     for t in a.lengths:
         mine = times[t]["RecAlign"]
-        for peer, target in (("ONNX Runtime", 1.0), ("PyTorch", 1.15)):
+        for peer, target in (("ONNX Runtime", 1.0), ("PyTorch", 1.15)) if a.precision == "fp32" else (("ONNX Runtime", 1.0),):
             other = times[t][peer]
             best = min(other) / min(mine)
             med = statistics.median(other) / statistics.median(mine)
@@ -262,6 +268,8 @@ def main():
     e.add_argument("--rounds", type=int, default=15, help="timed calls per peer and length, interleaved")
     e.add_argument("--gap", type=float, default=0.3, help="seconds of pause between two calls")
     e.add_argument("--cache", default=os.path.join("/tmp", "recalign-bench"), help="folder of the ONNX export")
+    e.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
+                   help="int8: RecAlign --precision int8 against ONNX Runtime dynamic int8 (PyTorch left out)")
     e.add_argument("--serve", choices=["torch", "ort"], help=argparse.SUPPRESS)
     e.add_argument("--onnx", help=argparse.SUPPRESS)
     e.set_defaults(run=run_encode)

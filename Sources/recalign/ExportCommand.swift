@@ -63,7 +63,7 @@ struct Export: ParsableCommand {
         try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: path("users.ids"))
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
-            "normalize": encoder.folder.normalize, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
+            "normalize": encoder.folder.normalize, "precision": encoder.precision.rawValue, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
             "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorTarget?.recent ?? 0, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
             "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,
