@@ -67,6 +67,15 @@ public struct EvaluationPlan: Sendable {
     public func priorTarget(_ split: Split, _ setting: EvalSetting) -> PriorTarget? {
         priorWeight.map { PriorTarget(split: split, setting: setting, weight: $0, recent: priorRecent) }
     }
+
+    /// What a prior row's label adds: " + text prior", naming its counts and weight when they are not the
+    /// defaults (so rows of different priors in one table, or in two tables, are not taken for each other).
+    public var priorLabel: String {
+        var parts: [String] = []
+        if priorRecent > 0 { parts.append("last \(priorRecent)") }
+        if let w = priorWeight, abs(w - PriorTarget.defaultWeight) > 1e-12 { parts.append("weight \(String(format: "%g", w))") }
+        return " + text prior" + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
+    }
     public var whiteningDim: Int? = nil
     public var baselines = true
     public var knnNeighbours = 20
@@ -105,7 +114,7 @@ public enum TwoTowerEvaluation {
                                                                 targets: targets, exclude: exclude))
                 if let prior, let weight = plan.priorWeight {
                     let a = try prior.augment(users: userM.values, items: itemM.values, weight: weight)
-                    add("\(label) + text prior (user text)", try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim,
+                    add("\(label)\(plan.priorLabel) (user text)", try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim,
                                                                                targets: targets, exclude: exclude))
                 }
                 if let n = plan.meanOfLast {

@@ -82,7 +82,7 @@ public func headItemEmbeddings(_ dir: String, towers: TextTowers) throws -> [Flo
 
 /// Rows of a head (adaptor / sequential tower) over the item embeddings of its encoder; with the plan's prior
 /// weight also the head's scores plus the text popularity prior fitted on the head's item vectors (its rows
-/// labelled "+ text prior").
+/// labelled with `EvaluationPlan.priorLabel`).
 public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
     let head = try loadHead(dir)
     let corpus = towers.corpus
@@ -103,7 +103,7 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
                 if prior == nil { prior = try plan.priorTarget(corpus.split, setting)?.fit(items: v.items, dim: v.dim) }
                 let a = try prior!.augment(users: v.users, items: v.items, weight: weight)
                 let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude)
-                table.append(method: label + " + text prior", setting: setting, split: stage, ranks: r)
+                table.append(method: label + plan.priorLabel, setting: setting, split: stage, ranks: r)
             }
         }
     }

@@ -18,6 +18,17 @@ import RecAlignData
         return g
     }
 
+    /// Prior rows name a non-default prior, so two priors never share a row label.
+    @Test func priorRowsNameTheirCountsAndWeight() {
+        var plan = EvaluationPlan()
+        plan.priorWeight = PriorTarget.defaultWeight
+        #expect(plan.priorLabel == " + text prior")
+        plan.priorRecent = 3; plan.priorWeight = 2
+        #expect(plan.priorLabel == " + text prior (last 3, weight 2)")
+        plan.priorRecent = 0; plan.priorWeight = 0.1
+        #expect(plan.priorLabel == " + text prior (weight 0.1)")
+    }
+
     @Test func oneHotItemsRecoverTheLogCountRatios() throws {
         // X = I: the softmax over w itself, whose maximum-likelihood point is w_i = log c_i + const.
         let n = 4, counts: [Double] = [1, 2, 4, 8]
