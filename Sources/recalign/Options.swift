@@ -1,4 +1,4 @@
-// Options: option groups shared by several commands (model folder, encoding batch).
+// Options: option groups shared by several commands (model folder, text length, encoding batch, precision).
 import ArgumentParser
 import Foundation
 import RecAlignModels
