@@ -275,16 +275,22 @@ def torch_runners(a):
     return runs, info
 
 
+def ort_session(path, threads):
+    """An ONNX Runtime CPU session of `path`: `threads` intra-op threads, sequential, all graph optimisations."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
 def ort_runners(a):
     """ONNX Runtime (the exported BertModel, all graph optimisations, pooling in numpy): ({length: run}, info)."""
     import numpy as np
     import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = a.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(a.onnx, so, providers=["CPUExecutionProvider"])
+    sess = ort_session(a.onnx, a.threads)
     runs = {}
     for t in a.lengths:
         ids = synthetic_ids(a.model, a.batch, t, seed=t)

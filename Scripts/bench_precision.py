@@ -94,27 +94,28 @@ def timed_titles(a, encode_batch):
     return {"titles_seconds": best, "titles_all": ts}
 
 
-def worker_ort(a):
+def timed_peer(a, info, encode_batch):
+    """`info` with sentences/s of `encode_batch(ids, mask)` on each synthetic length and the titles' time."""
     import numpy as np
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = a.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(a.onnx, so, providers=["CPUExecutionProvider"])
-
-    def encode_batch(ids, mask):
-        h = sess.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
-                                             "token_type_ids": np.zeros_like(ids)})[0]
-        return be.mean_pool_normalize_np(h, mask)
-    res = {"peer": a.peer, "onnxruntime": ort.__version__, "threads": a.threads, "sentences_per_s": {}}
+    res = dict(info, peer=a.peer, sentences_per_s={})
     for t in a.lengths:
         ids = be.synthetic_ids(a.model, a.batch, t, seed=t)
         best, _ = be.timed_best(lambda: encode_batch(ids, np.ones_like(ids)), a.reps, a.budget)
         res["sentences_per_s"][str(t)] = a.batch / best
     res.update(timed_titles(a, encode_batch))
     return res
+
+
+def worker_ort(a):
+    import numpy as np
+    import onnxruntime as ort
+    sess = be.ort_session(a.onnx, a.threads)
+
+    def encode_batch(ids, mask):
+        h = sess.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+        return be.mean_pool_normalize_np(h, mask)
+    return timed_peer(a, {"onnxruntime": ort.__version__, "threads": a.threads}, encode_batch)
 
 
 def worker_torch_bf16(a):
@@ -131,21 +132,13 @@ def worker_torch_bf16(a):
         h = h.float()
         m = mask.unsqueeze(-1).float()
         return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
-    res = {"peer": a.peer, "torch": torch.__version__, "threads": torch.get_num_threads(), "sentences_per_s": {}}
-    for t in a.lengths:
-        ids = be.synthetic_ids(a.model, a.batch, t, seed=t)
-        import numpy as np
-        best, _ = be.timed_best(lambda: encode_batch(ids, np.ones_like(ids)), a.reps, a.budget)
-        res["sentences_per_s"][str(t)] = a.batch / best
-    res.update(timed_titles(a, encode_batch))
-    return res
+    return timed_peer(a, {"torch": torch.__version__, "threads": torch.get_num_threads()}, encode_batch)
 
 
 def golden_quality(a):
     """Worst and mean cosine to the float32 reference over the golden sentences, per precision and for ORT int8."""
     import subprocess
     import numpy as np
-    import onnxruntime as ort
     from transformers import AutoTokenizer
     gdir = os.path.join(be.REPO_ROOT, "Tests", "Fixtures", "golden")
     with open(os.path.join(gdir, "texts.json"), encoding="utf-8") as f:
@@ -169,7 +162,7 @@ def golden_quality(a):
             kernel = next((ln for ln in r.stderr.splitlines() if ln.startswith("precision ")), "")
             report(f"RecAlign {p}" + (f" ({kernel})" if kernel else ""), np.load(out))
     env = be.thread_env(a.threads)
-    sess = ort.InferenceSession(ensure_int8(be.ensure_onnx(a, env)), providers=["CPUExecutionProvider"])
+    sess = be.ort_session(ensure_int8(be.ensure_onnx(a, env)), a.threads)
     tok = AutoTokenizer.from_pretrained(a.model)
     rows = []
     for t in texts:

@@ -68,7 +68,7 @@ public final class LowPrecisionWeight: @unchecked Sendable {
             q.withUnsafeBytes { OneDNN.pack($0.baseAddress!, k: k, n: n, type: types.weights, into: packed, layout: layout) }
         } else {
             var h = [UInt16](repeating: 0, count: n * k)
-            for i in 0..<(n * k) { h[i] = bfloat16(w[i]) }
+            recalign_to_bf16(w, n * k, &h)
             scales = []; columnSums = []
             h.withUnsafeBytes { OneDNN.pack($0.baseAddress!, k: k, n: n, type: types.weights, into: packed, layout: layout) }
         }
@@ -149,11 +149,4 @@ public final class LowPrecisionWeight: @unchecked Sendable {
         run(rows: m, src: UnsafeMutableRawPointer(h), dst: UnsafeMutableRawPointer(y))
         if let bias { for r in 0..<m { let out = y + r * n; for o in 0..<n { out[o] += bias[o] } } }
     }
-}
-
-/// float32 -> bfloat16 bits, rounded to nearest even (NaN stays NaN).
-@inline(__always) func bfloat16(_ f: Float) -> UInt16 {
-    let b = f.bitPattern
-    if f.isNaN { return UInt16(b >> 16) | 0x40 }
-    return UInt16((b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
 }

@@ -59,10 +59,7 @@ enum OneDNN {
     final class Primitive: @unchecked Sendable {
         let primitive: dnnl_primitive_t
         let scratchpadBytes: Int
-        let implementation: String
-        init(_ p: dnnl_primitive_t, scratchpad: Int, implementation: String) {
-            primitive = p; scratchpadBytes = scratchpad; self.implementation = implementation
-        }
+        init(_ p: dnnl_primitive_t, scratchpad: Int) { primitive = p; scratchpadBytes = scratchpad }
         deinit { dnnl_primitive_destroy(primitive) }
     }
 
@@ -115,7 +112,7 @@ enum OneDNN {
         let scratch = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0).map { d -> Int in
             var d = d.pointee; return dnnl_memory_desc_get_size(&d)
         } ?? 0
-        let prim = Primitive(p!, scratchpad: scratch, implementation: implementation(pd))
+        let prim = Primitive(p!, scratchpad: scratch)
         cache[key] = prim
         return prim
     }
