@@ -27,11 +27,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // Layer 0: system oneDNN (int8 / bf16 inference kernels, chosen per CPU at run time).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        // Layer 0: system MPI (Debian's Open MPI): data-parallel training and sharding under mpirun / srun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         // Layer 0: AVX2 loops that quantize activations for (and dequantize results of) oneDNN's int8 matmul.
         .target(name: "CQuantize", path: "Sources/CQuantize",
                 cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma"])]),
         // Layer 1: tensors, kernels, reverse-mode autograd.
-        .target(name: "RecAlignTensor", dependencies: ["CBLAS", "CDNNL", "CQuantize"], swiftSettings: fast),
+        .target(name: "RecAlignTensor", dependencies: ["CBLAS", "CDNNL", "CQuantize", "CMPI"], swiftSettings: fast),
         // Layer 2: modules, parameters, layers, optimizers, schedules.
         .target(name: "RecAlignNN", dependencies: ["RecAlignTensor"], swiftSettings: fast),
         // Layer 3: file formats (safetensors, HF / sentence-transformers configs, .npy, .fvecs) and tokenizer.

@@ -25,7 +25,9 @@ public enum EmbeddingCache {
                                   batchSize: Int = 64, precision: Precision = .fp32) throws -> (values: [Float], dim: Int, cached: Bool) {
         let suffix = precision == .fp32 ? "" : "-\(precision.rawValue)"
         let path = (cacheDir as NSString).appendingPathComponent("\(name)-\(key(modelPath: modelPath, texts: texts))\(suffix).npy")
-        if FileManager.default.fileExists(atPath: path) {
+        // Under MPI rank 0's view decides (the ranks may not see one file system alike), the ranks encode their
+        // shares, and rank 0 alone writes the cache.
+        if Cluster.agree(FileManager.default.fileExists(atPath: path)) {
             let a = try NpyFile.read(path)
             guard let v = a.floats, a.shape.count == 2, a.shape[0] == texts.count, a.shape[1] >= 1 else {
                 throw HeadError.badFile(path: path, detail: "expected float32 [\(texts.count), dim], got \(a.dtype) \(a.shape)")
@@ -37,12 +39,14 @@ public enum EmbeddingCache {
         }
         let encoder = try SentenceEncoder(path: modelPath)
         encoder.precision = precision
-        let m = encoder.encode(texts, batchSize: batchSize)
+        let m = encoder.encodeSharded(texts, batchSize: batchSize, result: .everyRank)
         if let k = VectorScan.firstNonFinite(m.values) {
             throw HeadError.badInput("the embedding of item text \(k / m.dim) is not finite: \(texts[k / m.dim].debugDescription)")
         }
-        try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
-        try NpyFile.write(floats: m.values, shape: [m.rows, m.dim], to: path)
+        if Cluster.isRoot {
+            try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
+            try NpyFile.write(floats: m.values, shape: [m.rows, m.dim], to: path)
+        }
         return (m.values, m.dim, false)
     }
 }

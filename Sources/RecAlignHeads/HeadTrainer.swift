@@ -45,6 +45,8 @@ public struct HeadRunResult: Sendable {
     /// Wall time of the optimisation steps only (no evaluation).
     public var trainSeconds: Double
     public var epochs: [HeadEpochLog]
+    /// Under MPI: bytes this rank sent per step to the gradient allreduce.
+    public var allReducedBytesPerStep = 0.0
 }
 
 /// Trains `head` on the train sequences of `setting`: the mean tower on PROTOCOL section 6 pairs
@@ -111,6 +113,18 @@ public final class HeadTrainer {
         return batches.map { b in (b.map { pairs.history(pairs[$0]) }, b.map { pairs.target(pairs[$0]) }) }
     }
 
+    /// This rank's part of a global batch (data-parallel under MPI: a contiguous share of its histories and their
+    /// targets) and the fraction of the batch's target rows it holds; the whole batch and 1 on one process.
+    func rankShare(_ batch: (histories: [ArraySlice<Int32>], targets: [Int32]))
+        -> (histories: [ArraySlice<Int32>], targets: [Int32], share: Float) {
+        guard Cluster.isDistributed else { return (batch.histories, batch.targets, 1) }
+        let part = Parallel.share(batch.histories.count, worker: Cluster.rank, of: Cluster.size)
+        // A seq window predicts one target per history slot; a mean-tower pair predicts one.
+        let rows = batch.histories.map { head.config.tower == .seq ? $0.count : 1 }
+        let lo = rows[..<part.lowerBound].reduce(0, +), n = rows[part].reduce(0, +)
+        return (Array(batch.histories[part]), Array(batch.targets[lo..<(lo + n)]), Float(n) / Float(max(1, batch.targets.count)))
+    }
+
     /// Optimizer steps in one epoch.
     public var stepsPerEpoch: Int { epochBatches(0).count }
 
@@ -162,7 +176,9 @@ public final class HeadTrainer {
             embeddings = joint.tower.refresh()
             x = Tensor(embeddings, shape: [itemCount, head.config.inputDim])
         }
-        var rng = SeededRNG(seed: options.seed)
+        // Under MPI each rank draws its own dropout masks (rank 0 as a single process would).
+        var rng = SeededRNG(seed: options.seed &+ UInt64(Cluster.rank) &* 0x9E37_79B9_7F4A_7C15)
+        let allReduce = Cluster.isDistributed ? GradientAllReduce() : nil
         let headOpt = AdamW(module: head, lr: options.lr, weightDecay: options.weightDecay)
         let opt: Optimizer = joint.map { OptimizerGroup([(headOpt, 1), ($0.optimizer, $0.rateFactor)], lr: options.lr) } ?? headOpt
         let params = head.trainableParameters().map(\.tensor) + (joint?.optimizer.params.map(\.tensor) ?? [])
@@ -172,6 +188,7 @@ public final class HeadTrainer {
         var loop = TrainingLoop<MetricSummary>(schedule: schedule, patience: options.patience,
                                                isBetter: { $0.isBetter(than: $1) }, bestStep: 0)
         var step = 0, trainSeconds = 0.0
+        let reducedAtStart = Cluster.allReducedBytes
         var bestWeights: [[Float]] = params.map(\.array)
         var logs: [HeadEpochLog] = []
         func restoreBest() {
@@ -183,15 +200,16 @@ public final class HeadTrainer {
             joint?.tower.encoder.model.train(true)
             var lossSum: Double = 0
             let batches = epochBatches(epoch)
-            for (hs, ts) in batches {
+            for batch in batches {
+                let (hs, ts, share) = rankShare(batch)
                 var xs = x
-                if let joint {
+                if let joint, !ts.isEmpty {
                     let rows = joint.rows(targets: ts, rng: &rng)
                     xs = replacingRows(x, rows: rows, with: joint.tower.encode(rows: rows, rng: &rng))
                 }
                 let value = try loop.step(step, optimizer: opt) { _ in
-                    try loop.update(loss(hs, ts, x: xs, rng: &rng), parameters: params, optimizer: opt,
-                                    maxGradNorm: options.clipNorm) { value in
+                    try loop.update(hs.isEmpty ? nil : loss(hs, ts, x: xs, rng: &rng), share: share, parameters: params,
+                                    optimizer: opt, maxGradNorm: options.clipNorm, allReduce: allReduce) { value in
                         restoreBest()
                         return HeadError.nonFiniteLoss(step: step, value: value)
                     }
@@ -211,11 +229,13 @@ public final class HeadTrainer {
                                      valid: valid, trainSeconds: secs, isBest: verdict.isBest)
             logs.append(entry)
             log(entry)
-            if verdict.stop { break }
+            if Cluster.agree(verdict.stop) { break }
         }
         restoreBest()
         refresh()
         let finalBest = try loop.best ?? HeadEvaluation.evaluate(head, itemEmbeddings: embeddings, split: split, stage: .valid, setting: setting)
-        return HeadRunResult(bestEpoch: loop.bestStep, bestValid: finalBest, trainSeconds: trainSeconds, epochs: logs)
+        var result = HeadRunResult(bestEpoch: loop.bestStep, bestValid: finalBest, trainSeconds: trainSeconds, epochs: logs)
+        result.allReducedBytesPerStep = Double(Cluster.allReducedBytes - reducedAtStart) / Double(max(1, step))
+        return result
     }
 }

@@ -32,9 +32,15 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// Number format of the projections when `encode` prepares its own inference weights (fp32: parity).
     public var precision: Precision = .fp32
 
-    /// Loads an HF / sentence-transformers folder. `maxLength` overrides `max_seq_length`.
-    public init(path: String, maxLength: Int? = nil) throws {
-        folder = try SentenceTransformerFolder.load(path)
+    /// Loads an HF / sentence-transformers folder. `maxLength` overrides `max_seq_length`; `dropout` the config's
+    /// hidden and attention dropout (as `from_pretrained(..., hidden_dropout_prob=p)`; saved with the model).
+    public init(path: String, maxLength: Int? = nil, dropout: Double? = nil) throws {
+        var folder = try SentenceTransformerFolder.load(path)
+        if let dropout {
+            folder.config.hiddenDropoutProb = dropout
+            folder.config.attentionProbsDropoutProb = dropout
+        }
+        self.folder = folder
         tokenizer = try BertTokenizer(folder: URL(fileURLWithPath: folder.transformerPath))
         let config = folder.config
         // Token ids become rows of the embedding table: checked once here, never per token.

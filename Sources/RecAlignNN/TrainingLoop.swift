@@ -42,14 +42,21 @@ public struct TrainingLoop<Metric> {
     /// cleared, no gradient is written and the error `nonFinite(value)` returns is thrown; otherwise backward,
     /// the global gradient norm of `parameters` clipped to `maxGradNorm`, `optimizer.step()` and zeroed
     /// gradients. Returns the loss value (before the update).
-    public func update(_ loss: Tensor, parameters: [Tensor], optimizer: Optimizer, maxGradNorm: Float,
-                              nonFinite: (Float) -> Error) throws -> Float {
-        let value = loss.data[0]
+    ///
+    /// Data-parallel (`allReduce`, under MPI): `loss` is the mean over this rank's share of the batch (nil: an
+    /// empty share) and `share` its fraction of the batch's rows, so the ranks' scaled losses add up to the
+    /// batch's mean loss; that sum is what is checked and returned, and the gradients are summed over the
+    /// ranks before clipping, so every rank clips the same global norm and takes the same step.
+    public func update(_ loss: Tensor?, share: Float = 1, parameters: [Tensor], optimizer: Optimizer, maxGradNorm: Float,
+                       allReduce: GradientAllReduce? = nil, nonFinite: (Float) -> Error) throws -> Float {
+        let local = loss.map { $0.data[0] * share } ?? 0
+        let value = allReduce?.sum(local) ?? local
         guard value.isFinite else {
             Autograd.clearTape()
             throw nonFinite(value)
         }
-        Autograd.backward(loss)
+        if let loss { Autograd.backward(loss, seed: share) }
+        allReduce?.reduce(parameters)
         clipGradNorm(parameters, maxNorm: maxGradNorm)
         optimizer.step()
         optimizer.zeroGrad()

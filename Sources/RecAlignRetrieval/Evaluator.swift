@@ -88,8 +88,12 @@ public enum Evaluator {
                              blockItems: Int = 16384, userBatch: Int = 256, threads: Int = Parallel.workers) throws -> [Int] {
         try users.withUnsafeBufferPointer { u in
             try items.withUnsafeBufferPointer { i in
-                try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
-                          blockItems: blockItems, userBatch: userBatch, threads: threads)
+                // Under MPI each rank scores its share of the users (`ShardedScoring`).
+                ShardedScoring.applies(users.count, dim: dim, users: targets.count) && (exclude == nil || exclude!.count == targets.count)
+                    ? try ShardedScoring.ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
+                                               blockItems: blockItems, userBatch: userBatch, threads: threads)
+                    : try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
+                                blockItems: blockItems, userBatch: userBatch, threads: threads)
             }
         }
     }

@@ -46,8 +46,13 @@ public enum TopK {
                               blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = Parallel.workers) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
-                try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
-                           queryBatch: queryBatch, threads: threads)
+                // Under MPI each rank searches for its share of the queries (`ShardedScoring`).
+                k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim))
+                    && (exclude == nil || exclude!.count == queries.count / dim)
+                    ? try ShardedScoring.search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
+                                                queryBatch: queryBatch, threads: threads)
+                    : try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
+                                 queryBatch: queryBatch, threads: threads)
             }
         }
     }

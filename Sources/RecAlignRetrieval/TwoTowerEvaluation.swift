@@ -31,7 +31,8 @@ public final class TextTowers: @unchecked Sendable {
     /// Item embeddings [items, dim] (encoded once).
     public func items(progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
         if let m = cachedItems { return m }
-        let m = encoder.encode(corpus.itemTexts, batchSize: batchSize, progress: progress)
+        // Under MPI the ranks encode their shares and every rank holds the whole matrix.
+        let m = encoder.encodeSharded(corpus.itemTexts, batchSize: batchSize, result: .everyRank, progress: progress)
         cachedItems = m
         return m
     }
@@ -47,7 +48,7 @@ public final class TextTowers: @unchecked Sendable {
         let saved = encoder.maxLength
         encoder.maxLength = userMaxLength
         defer { encoder.maxLength = saved }
-        return encoder.encode(userTexts(users, stage, setting), batchSize: batchSize, progress: progress)
+        return encoder.encodeSharded(userTexts(users, stage, setting), batchSize: batchSize, result: .everyRank, progress: progress)
     }
 }
 

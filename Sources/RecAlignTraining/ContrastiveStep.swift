@@ -19,10 +19,10 @@ public func embedBatches(_ encoder: SentenceEncoder, _ batches: [TokenBatch], rn
 public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [TokenBatch], items: [TokenBatch],
                             loss: MultipleNegativesRankingLoss, maxGradNorm: Float, rng: inout SeededRNG,
                             dataParallel: Bool = true, stepIndex: Int = 0, lossObserver: ((Int, Float) -> Float)? = nil,
-                            lastGood: String? = nil) throws -> Float {
+                            lastGood: String? = nil, allReduce: GradientAllReduce? = nil) throws -> Float {
     let value = try contrastiveGradients(tuned: tuned, parameters: optimizer.params.map(\.tensor), users: users, items: items,
                                          loss: loss, rng: &rng, dataParallel: dataParallel, stepIndex: stepIndex,
-                                         lossObserver: lossObserver, lastGood: lastGood)
+                                         lossObserver: lossObserver, lastGood: lastGood, allReduce: allReduce)
     let norm = clipGradNorm(optimizer.params.map(\.tensor), maxNorm: maxGradNorm)
     guard norm.isFinite else {
         optimizer.zeroGrad()
@@ -37,15 +37,22 @@ public func contrastiveStep(tuned: TunedEncoder, optimizer: AdamW, users: [Token
 /// `parameters` entry and returns the loss. With `dataParallel` (and more than one core, outside a serial
 /// section) the rows are split over the cores (`DataParallelGraph`): each worker runs forward and backward of
 /// its rows with single-threaded kernels and its own gradient slot, only the loss sees all rows together.
-/// Otherwise one graph with threaded kernels.
+/// Otherwise one graph with threaded kernels. Under MPI (more than one rank) the rows are split over the ranks
+/// instead (`ClusterGraph`) and the gradients summed over them with `allReduce`.
 /// Throws `TrainingError.nonFinite` before any gradient is written when the loss is NaN or infinite.
 public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], users: [TokenBatch], items: [TokenBatch],
                                  loss: MultipleNegativesRankingLoss, rng: inout SeededRNG,
                                  dataParallel: Bool = true, stepIndex: Int = 0,
-                                 lossObserver: ((Int, Float) -> Float)? = nil, lastGood: String? = nil) throws -> Float {
+                                 lossObserver: ((Int, Float) -> Float)? = nil, lastGood: String? = nil,
+                                 allReduce: GradientAllReduce? = nil) throws -> Float {
     var graph: DataParallelGraph? = nil
+    var cluster: ClusterGraph? = nil
     let anchors: Tensor, candidates: Tensor
-    if dataParallel && Parallel.workers > 1 && !Parallel.isSerialThread {
+    if Cluster.isDistributed {
+        let g = ClusterGraph(encoder: tuned.encoder, users: users, items: items, trainable: !parameters.isEmpty, rng: &rng)
+        cluster = g
+        (anchors, candidates) = (g.anchors, g.candidates)
+    } else if dataParallel && Parallel.workers > 1 && !Parallel.isSerialThread {
         let g = DataParallelGraph(encoder: tuned.encoder, users: users, items: items, shared: parameters, rng: &rng)
         graph = g
         (anchors, candidates) = (g.anchors, g.candidates)
@@ -62,6 +69,10 @@ public func contrastiveGradients(tuned: TunedEncoder, parameters: [Tensor], user
     }
     Autograd.backward(l)
     graph?.backward()
+    if let cluster {
+        cluster.backward()
+        (allReduce ?? GradientAllReduce()).reduce(parameters)
+    }
     return value
 }
 

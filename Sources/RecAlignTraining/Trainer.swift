@@ -65,6 +65,8 @@ public struct TrainResult: Sendable {
     public var reason: String
     public var seconds: Double
     public var bestCheckpoint: String?
+    /// Under MPI: bytes this rank sent per training step, to the gradient allreduce and to the embeddings' all-gather.
+    public var allReducedBytesPerStep = 0.0, allGatheredBytesPerStep = 0.0
 }
 
 /// Trains a `TunedEncoder` on training pairs with in-batch negatives.
@@ -133,10 +135,12 @@ public final class Trainer {
         let items = [SentenceEncoder.pad(candidateRows.map { itemIDs[$0] }, padID: pad)]
         return try contrastiveStep(tuned: tuned, optimizer: optimizer, users: users, items: items, loss: loss,
                                    maxGradNorm: config.maxGradNorm, rng: &rng, dataParallel: config.dataParallel, stepIndex: stepIndex,
-                                   lossObserver: lossObserver, lastGood: lastGood)
+                                   lossObserver: lossObserver, lastGood: lastGood, allReduce: allReduce)
     }
 
     var lastGood: String? = nil
+    /// Sums the gradients over the ranks under MPI (its buffer lives as long as the trainer).
+    let allReduce = GradientAllReduce()
 
     /// Runs (or, with `resume` = a state folder, continues) training. Returns the best validation.
     /// A dead run's temporary checkpoint folders in the output folder are removed first (and a `state/` or `best/`
@@ -144,7 +148,9 @@ public final class Trainer {
     public func run(resume: String? = nil) throws -> TrainResult {
         let t0 = Date()
         let fm = FileManager.default
-        if let resume {
+        // Under MPI every rank trains; rank 0 alone writes (checkpoints, state, log, curve).
+        let writes = Cluster.isRoot
+        if let resume, writes {
             AtomicFolder.cleanStale(in: (resume as NSString).deletingLastPathComponent)
         }
         var state = TrainingState(step: 0, epoch: 0, batchInEpoch: 0, rngWords: rng.words, best: nil, bestStep: -1,
@@ -160,10 +166,12 @@ public final class Trainer {
         if fm.fileExists(atPath: config.outputDir, isDirectory: &isDir) && !isDir.boolValue {
             throw TrainingError.file(config.outputDir, "the output folder is a file")
         }
-        do { try fm.createDirectory(atPath: config.outputDir, withIntermediateDirectories: true) } catch {
-            throw TrainingError.file(config.outputDir, "cannot create the output folder: \((error as NSError).localizedDescription)")
+        if writes {
+            do { try fm.createDirectory(atPath: config.outputDir, withIntermediateDirectories: true) } catch {
+                throw TrainingError.file(config.outputDir, "cannot create the output folder: \((error as NSError).localizedDescription)")
+            }
+            AtomicFolder.cleanStale(in: config.outputDir)
         }
-        AtomicFolder.cleanStale(in: config.outputDir)
         if resume != nil {
             log.load(upTo: state.step)
             if fm.fileExists(atPath: bestDir) { lastGood = bestDir }
@@ -178,11 +186,12 @@ public final class Trainer {
                                                isBetter: { $0.isBetter(than: $1) }, best: state.best,
                                                bestStep: state.bestStep, badValidations: state.badValidations)
         var lastValidatedStep = -1
-        var examples = 0, sessionSteps = 0
+        var examples = 0, sessionSteps = 0, stepReduced = 0, stepGathered = 0
         let sessionStart = Date()
 
         func saveState() throws {
             state.rngWords = rng.words
+            guard writes else { return }
             try AtomicFolder.replace(stateDir) { try state.save(to: $0, tuned: tuned, optimizer: optimizer, hardNegatives: hard) }
             try log.flush()
             try TrainingCurve.write(log.rows, title: "RecAlign \(tuned.method) — training curve", validationLabel: config.validationLabel,
@@ -193,7 +202,7 @@ public final class Trainer {
             lastValidatedStep = state.step
             guard let validate else {
                 // No validation: the latest weights are the checkpoint.
-                try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) }
+                if writes { try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) } }
                 lastGood = bestDir
                 return false
             }
@@ -201,13 +210,13 @@ public final class Trainer {
             let m = try validate(tuned.encoder)
             log.append(.valid(step: state.step, metrics: m))
             let verdict = try loop.validated(m, at: state.step) {
-                try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) }
+                if writes { try AtomicFolder.replace(bestDir) { try tuned.save(to: $0); try config.provenance?.write(to: $0) } }
                 lastGood = bestDir
             }
             state.best = loop.best; state.bestStep = loop.bestStep; state.badValidations = loop.badValidations
             progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: .nan, lr: optimizer.lr,
                                     examplesPerSecond: 0, eta: 0, validation: m))
-            return verdict.stop
+            return Cluster.agree(verdict.stop)
         }
 
         if resume == nil && config.validateAtStart { _ = try runValidation() }
@@ -218,10 +227,12 @@ public final class Trainer {
                 tuned.train(true)
                 let batch = epochBatches[state.batchInEpoch]
                 var lr: Float = 0
+                let (reduced, gathered) = (Cluster.allReducedBytes, Cluster.allGatheredBytes)
                 let value = try loop.step(state.step, optimizer: optimizer) { rate in
                     lr = rate
                     return try step(batch, hardNegatives: hard, stepIndex: state.step)
                 }
+                stepReduced += Cluster.allReducedBytes - reduced; stepGathered += Cluster.allGatheredBytes - gathered
                 state.step += 1; state.batchInEpoch += 1
                 if state.batchInEpoch == epochBatches.count { state.epoch += 1; state.batchInEpoch = 0 }
                 examples += batch.count
@@ -232,7 +243,7 @@ public final class Trainer {
                 log.append(.train(step: state.step, epoch: state.epoch, loss: Double(value), lr: Double(lr), examplesPerSecond: eps))
                 progress?(TrainProgress(step: state.step, totalSteps: total, epoch: state.epoch, loss: value, lr: lr,
                                         examplesPerSecond: eps, eta: Double(total - state.step) / max(stepsPerSecond, 1e-9), validation: nil))
-                if state.step % 20 == 0 { try log.flush() }
+                if state.step % 20 == 0 && writes { try log.flush() }
                 if config.evalEvery > 0 && state.step % config.evalEvery == 0 && state.step < total {
                     if try runValidation() { reason = "early stopping"; try saveState(); break outer }
                     try saveState()
@@ -240,7 +251,7 @@ public final class Trainer {
                 if let stop = config.stopAfterSteps, state.step >= stop, state.step < total {
                     reason = "stopped after \(stop) steps"; try saveState(); break outer
                 }
-                if let m = config.maxMinutes, Date().timeIntervalSince(t0) > m * 60, state.step < total {
+                if let m = config.maxMinutes, Cluster.agree(Date().timeIntervalSince(t0) > m * 60), state.step < total {
                     reason = "time budget"
                     if lastValidatedStep != state.step { _ = try runValidation() }
                     try saveState(); break outer
@@ -252,7 +263,10 @@ public final class Trainer {
             try saveState()
         }
         tuned.train(false)
-        return TrainResult(steps: state.step, best: state.best, bestStep: state.bestStep, reason: reason,
-                           seconds: Date().timeIntervalSince(t0), bestCheckpoint: lastGood)
+        var result = TrainResult(steps: state.step, best: state.best, bestStep: state.bestStep, reason: reason,
+                                 seconds: Date().timeIntervalSince(t0), bestCheckpoint: lastGood)
+        result.allReducedBytesPerStep = Double(stepReduced) / Double(max(1, sessionSteps))
+        result.allGatheredBytesPerStep = Double(stepGathered) / Double(max(1, sessionSteps))
+        return result
     }
 }

@@ -32,8 +32,9 @@ public struct RetrievalValidation: Sendable {
 
     /// Metrics of `encoder` (encoded in inference mode with its current prompts / adapters).
     public func evaluate(_ encoder: SentenceEncoder) throws -> MetricSummary {
-        var items = normalisedRows(encoder.encode(itemTexts, batchSize: batchSize))
-        var users = normalisedRows(encoder.encode(userTexts, batchSize: batchSize))
+        // Under MPI the ranks encode their shares and every rank scores the whole (same metrics on every rank).
+        var items = normalisedRows(encoder.encodeSharded(itemTexts, batchSize: batchSize, result: .everyRank))
+        var users = normalisedRows(encoder.encodeSharded(userTexts, batchSize: batchSize, result: .everyRank))
         var dim = encoder.dimension
         if let prior { (users, items, dim, _) = try prior.apply(users: users, items: items, dim: dim) }
         return MetricSummary(ranks: RetrievalValidation.ranks(users: users, items: items, dim: dim,

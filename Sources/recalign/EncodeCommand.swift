@@ -1,6 +1,7 @@
 // EncodeCommand: `recalign encode` — texts in, an embedding matrix (.npy / .fvecs / .safetensors) plus ids out.
 import ArgumentParser
 import Foundation
+import RecAlignTensor
 import RecAlignFormats
 import RecAlignModels
 import RecAlignRetrieval
@@ -47,8 +48,21 @@ struct Encode: ParsableCommand {
     @Option(help: "Output format: npy, fvecs, safetensors (default: from the output's extension).")
     var format: MatrixFormat?
 
+    @Option(help: "Encode only part i of n (0-based; contiguous rows): writes OUTPUT's part file, ids and manifest for `recalign merge` (a Slurm array or a Kubernetes Indexed Job, no MPI).")
+    var shard: String?
+
     func validate() throws {
         if (input == nil) == (corpus == nil) { throw ValidationError("give exactly one of --input FILE and --corpus DIR") }
+        if let shard { _ = try Encode.parseShard(shard) }
+    }
+
+    /// "i/n" with 0 <= i < n.
+    static func parseShard(_ s: String) throws -> (index: Int, count: Int) {
+        let p = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard p.count == 2, let i = Int(p[0]), let n = Int(p[1]), n >= 1, i >= 0, i < n else {
+            throw ValidationError("--shard must be i/n with 0 <= i < n, got '\(s)'")
+        }
+        return (i, n)
     }
 
     /// (ids, texts) from the input file or the corpus's item texts.
@@ -61,13 +75,34 @@ struct Encode: ParsableCommand {
     }
 
     func run() throws {
-        let (ids, texts) = try readTexts()
+        var (ids, texts) = try readTexts()
         let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
+        var part: (rows: Range<Int>, total: Int, index: Int, count: Int)?
+        if let shard {
+            if Cluster.isDistributed { throw ValidationError("--shard splits the work without MPI; under mpirun the ranks share it already") }
+            let (i, n) = try Encode.parseShard(shard)
+            let rows = Parallel.share(texts.count, worker: i, of: n)
+            part = (rows, texts.count, i, n)
+            ids = Array(ids[rows]); texts = Array(texts[rows])
+        }
         let encoder = modelOptions.prepared(try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         if let adapter { try loadAdapter(adapter, into: encoder) }
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")
-        let m = encoder.encode(texts, batchSize: modelOptions.batchSize) { done, _ in bar.update(done) }
-        try requireFinite(m.values, dim: m.dim, what: "embeddings") { r in corpus == nil && !tsv ? "line \(r + 1)" : "id \(ids[r])" }
+        // Under MPI every rank encodes its share of the texts and rank 0 writes the one file.
+        let m = encoder.encodeSharded(texts, batchSize: modelOptions.batchSize, result: .root) { done, _ in bar.update(done) }
+        guard Cluster.isRoot else { return }
+        let first = part?.rows.lowerBound ?? 0
+        try requireFinite(m.values, dim: m.dim, what: "embeddings") { r in corpus == nil && !tsv ? "line \(first + r + 1)" : "id \(ids[r])" }
+        if let part {
+            // The manifest comes last: a part without one is unfinished and `merge` refuses it.
+            let paths = ShardManifest.partPaths(output: output, shard: part.index, shards: part.count)
+            try writeMatrix(m.values, rows: m.rows, dim: m.dim, format: fmt, to: paths.matrix)
+            try IdsFile.write(ids, to: paths.matrix + ".ids")
+            try ShardManifest(shard: part.index, shards: part.count, first: first, rows: m.rows, totalRows: part.total, dim: m.dim,
+                              format: fmt.rawValue, matrix: (paths.matrix as NSString).lastPathComponent).write(to: paths.manifest)
+            note("wrote part \(part.index) of \(part.count), rows \(first)..<\(first + m.rows) of \(part.total), to \(paths.matrix) and \(paths.manifest)")
+            return
+        }
         try writeMatrix(m.values, rows: m.rows, dim: m.dim, format: fmt, to: output)
         try IdsFile.write(ids, to: output + ".ids")
         note("wrote \(m.rows) x \(m.dim) to \(output) (\(fmt.rawValue)) and \(output).ids; \(m.truncated) of \(m.rows) texts were longer than \(encoder.maxLength) tokens and were cut")

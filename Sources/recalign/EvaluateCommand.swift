@@ -54,7 +54,7 @@ struct Evaluate: ParsableCommand {
         let corpus = try corpusOptions.load()
         let encoder = modelOptions.prepared(try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
-        if let dir = writeSplit {
+        if let dir = writeSplit, Cluster.isRoot {
             try SplitFiles.write(corpus.split, itemTexts: corpus.itemTexts, to: dir)
             for stage in EvalStage.allCases { _ = try towers.builder.writeUserTexts(split: corpus.split, stage: stage, setting: .warm, to: dir) }
             note("wrote split files and user texts to \(dir)")
@@ -85,6 +85,8 @@ struct Evaluate: ParsableCommand {
         }
         table.comparison = RowComparison(reference: reference, draws: bootstrapDraws, seed: bootstrapSeed)
         try table.checkReference()
+        // Every rank scored its share of the users; rank 0 alone writes.
+        guard Cluster.isRoot else { return }
         let markdown = try table.markdown()
         try table.writeMarkdown(to: (out as NSString).appendingPathComponent("results.md"))
         try table.writeJSON(to: (out as NSString).appendingPathComponent("results.json"))

@@ -7,6 +7,7 @@ import RecAlignModels
 import RecAlignRetrieval
 import RecAlignSources
 import RecAlignMetrics
+import RecAlignTensor
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +56,12 @@ struct Export: ParsableCommand {
         }
         try requireFinite(items, dim: dim, what: "item vectors") { "item \(corpus.split.itemIds[$0])" }
         try requireFinite(userV, dim: dim, what: "user vectors") { "user \(corpus.split.userIds[Int(users[$0])])" }
+        // Every rank takes part in the (user-sharded) top-k; rank 0 alone writes.
+        let recs = candidates > 0
+            ? try CandidateExport.records(corpus: corpus, users: users, stage: split, setting: setting,
+                                          userVectors: userV, itemVectors: items, dim: dim, k: candidates)
+            : nil
+        guard Cluster.isRoot else { return }
         let ext = format.rawValue
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try writeMatrix(items, rows: corpus.itemCount, dim: dim, format: format, to: path("items.\(ext)"))
@@ -70,11 +77,7 @@ struct Export: ParsableCommand {
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",
         ]
         try AtomicFile.write(JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys]), to: path("meta.json"))
-        if candidates > 0 {
-            let recs = try CandidateExport.records(corpus: corpus, users: users, stage: split, setting: setting,
-                                                   userVectors: userV, itemVectors: items, dim: dim, k: candidates)
-            try AtomicFile.write(CandidatesFile.encode(recs), to: path("candidates.jsonl"))
-        }
+        if let recs { try AtomicFile.write(CandidatesFile.encode(recs), to: path("candidates.jsonl")) }
         note("wrote \(corpus.itemCount) item and \(users.count) user vectors (dim \(dim), \(ext)) to \(out)")
     }
 }

@@ -1,5 +1,6 @@
 // ProgressBar: a one-line terminal progress bar on stderr (count, rate, ETA and free-form fields).
 import Foundation
+import RecAlignTensor
 
 /// Redraws `label [#####.....] done/total  rate/s  ETA  extra` on stderr, at most ~10 times a second.
 final class ProgressBar {
@@ -11,6 +12,7 @@ final class ProgressBar {
     init(_ label: String, total: Int, unit: String = "items") { self.label = label; self.total = total; self.unit = unit }
 
     func update(_ done: Int, extra: String = "", force: Bool = false) {
+        guard Cluster.isRoot else { return }
         let now = Date()
         guard force || done >= total || now.timeIntervalSince(last) > (isTTY ? 0.1 : 5) else { return }
         last = now
@@ -31,8 +33,11 @@ final class ProgressBar {
     }
 }
 
-/// Writes a line to stderr (messages that must not mix with data on stdout).
-func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+/// Writes a line to stderr (messages that must not mix with data on stdout); under MPI only rank 0 speaks.
+func note(_ s: String) { if Cluster.isRoot { noteEveryRank(s) } }
+
+/// Writes a line to stderr on every rank.
+func noteEveryRank(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
 /// Peak resident set size of this process in MB (VmHWM), or 0 where /proc is absent.
 func peakRSSMegabytes() -> Double {

@@ -42,6 +42,7 @@ struct Train: ParsableCommand {
     @Option(help: "Validate every N steps (0: at the start and the end only).") var evalEvery: Int = 0
     @Option(help: "Early stopping after P validations without improvement (0: off).") var patience: Int = 0
     @Option(help: "Seed of initialisation and dropout.") var seed: UInt64 = 42
+    @Option(help: "Encoder dropout, hidden states and attention (default: the model's config.json).") var dropout: Double?
     @Option(help: "Output folder.") var out: String
     @Option(help: "Resume from a state folder (OUT/state) of an earlier run with the same settings.") var resume: String?
     @Option(help: "Stop (resumably) after this many minutes.") var maxMinutes: Double?
@@ -68,6 +69,7 @@ struct Train: ParsableCommand {
         if evalEvery < 0 || patience < 0 { throw ValidationError("--eval-every and --patience must be >= 0") }
         if patience > 0 && evalEvery == 0 { throw ValidationError("--patience needs --eval-every N (validations to count)") }
         if let m = maxMinutes, !(m > 0) { throw ValidationError("--max-minutes must be positive") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
         if userChunk < 1 { throw ValidationError("--user-chunk must be at least 1") }
         guard let type = TuningMethods.named(method) else {
             throw ValidationError("--method '\(method)' is not one of \(TuningMethods.names.joined(separator: ", "))")
@@ -109,7 +111,7 @@ struct Train: ParsableCommand {
         let t0 = Date()
         let corpus = try corpusOptions.load()
         let (dataset, split, itemTexts) = (corpus.dataset, corpus.split, corpus.itemTexts)
-        let encoder = try SentenceEncoder(path: model, maxLength: maxLength)
+        let encoder = try SentenceEncoder(path: model, maxLength: maxLength, dropout: dropout)
         // The soft prompt's virtual tokens come on top of the text; the position table bounds the two together.
         let positions = encoder.model.config.maxPositionEmbeddings
         if method == SoftPromptTuning.name && promptLength + 8 > positions {
@@ -147,6 +149,12 @@ struct Train: ParsableCommand {
         }
         let result = try trainer.run(resume: resume)
         note(String(format: "\n%@ after %d steps in %.1f s (wall, incl. validation)", result.reason, result.steps, result.seconds))
+        if Cluster.isDistributed {
+            note(String(format: "MPI, %d ranks: per step each rank allreduced %.3f MB of gradients and all-gathered %.3f MB of embeddings",
+                        Cluster.size, result.allReducedBytesPerStep / 1e6, result.allGatheredBytesPerStep / 1e6))
+        }
+        // Every rank trained the same weights; rank 0 alone writes and tests.
+        guard Cluster.isRoot else { return }
         if mergeLora {
             let dir = (out as NSString).appendingPathComponent("merged")
             let best = try SentenceEncoder(path: model, maxLength: maxLength)

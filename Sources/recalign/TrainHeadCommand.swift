@@ -139,6 +139,11 @@ struct TrainHead: ParsableCommand {
         print(String(format: "best epoch %d (valid %@); training %.1f s, %d steps, %.2f steps/s; peak RSS %.0f MB", result.bestEpoch,
                      result.bestValid.line, result.trainSeconds, steps, Double(steps) / max(result.trainSeconds, 1e-9), peakRSSMegabytes()))
         print("\(setting.rawValue) test: \(test.line)")
+        if Cluster.isDistributed {
+            note(String(format: "MPI, %d ranks: per step each rank allreduced %.3f MB of gradients", Cluster.size, result.allReducedBytesPerStep / 1e6))
+        }
+        // Every rank trained the same weights; rank 0 alone writes.
+        guard Cluster.isRoot else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let metrics: [String: MetricSummary] = ["frozen_mean5_test": frozenTest, "valid_best": result.bestValid, "test": test]

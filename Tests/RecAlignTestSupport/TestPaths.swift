@@ -20,6 +20,8 @@ public enum TestPaths {
     public static var hasModel: Bool { FileManager.default.fileExists(atPath: modelDir + "/model.safetensors") }
     /// The downloaded MovieLens-100K corpus, `corpora/ml-100k` (`corpora/fetch_ml100k.sh`).
     public static let ml100k = repoRoot.appendingPathComponent("corpora/ml-100k").path
+    /// True when ml-100k is downloaded.
+    public static var hasML100K: Bool { FileManager.default.fileExists(atPath: ml100k + "/ml-100k.inter") }
 
     /// A fresh empty folder under the system temp dir, `recalign-<tag>-<uuid>` (the caller removes it).
     public static func tempDir(_ tag: String) -> String {
