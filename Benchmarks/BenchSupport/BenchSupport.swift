@@ -4,7 +4,7 @@ import CBLAS
 import RecAlignTensor
 
 /// Writes a line to stderr (messages that must not mix with data on stdout).
-public func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+public func note(_ s: String) { if Cluster.isRoot { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
 
 /// Peak resident set size of this process in MB (VmHWM), or 0 where /proc is absent.
 public func peakRSSMegabytes() -> Double {

@@ -1,6 +1,7 @@
 // TrainBench: seconds per training step (both towers, MNRL, backward, AdamW) on random token ids, as JSON on the
 // last stdout line (Scripts/bench_train_step.py), or timed steps on request (--serve, Scripts/bench_interleaved.py).
 // Formerly `recalign bench-train`; same options, same output. Build: swift build -c release --product TrainBench
+// Under `mpirun -np N` the global batch is split over the ranks (as `recalign train`); rank 0 reports, with the bytes.
 import ArgumentParser
 import BenchSupport
 import Foundation
@@ -16,7 +17,7 @@ struct TrainBench: ParsableCommand {
         abstract: "Time training steps (both towers, MNRL, backward, AdamW) on random token ids; last line {\"seconds_per_step\", \"peak_rss_mb\"}.")
 
     @Option(help: "Model folder.") var model: String = "checkpoints/all-MiniLM-L6-v2"
-    @Option(help: "full | prompt.") var method: String = "full"
+    @Option(help: "full | prompt | lora (rank 8, query and value).") var method: String = "full"
     @Option(help: "Pairs per step.") var batch: Int = 32
     @Option(help: "User text length in tokens (every sequence exactly this long).") var userLength: Int = 32
     @Option(help: "Item text length in tokens.") var itemLength: Int = 32
@@ -26,7 +27,7 @@ struct TrainBench: ParsableCommand {
     var serve = false
 
     func validate() throws {
-        guard ["full", "prompt"].contains(method) else { throw ValidationError("--method must be full or prompt") }
+        guard ["full", "prompt", "lora"].contains(method) else { throw ValidationError("--method must be full, prompt or lora") }
         if batch < 2 || userLength < 2 || itemLength < 2 || steps < 1 { throw ValidationError("--batch, lengths >= 2 and --steps >= 1") }
         if promptLength < 1 { throw ValidationError("--prompt-length must be at least 1, got \(promptLength)") }
     }
@@ -35,9 +36,11 @@ struct TrainBench: ParsableCommand {
         let encoder = try SentenceEncoder(path: model, maxLength: 512)
         var rng = SeededRNG(seed: 1)
         noteCPUPath("TrainBench")
-        let tuning: any TuningMethod = method == "full" ? FullTuning() : SoftPromptTuning(length: promptLength, initText: nil)
+        let tuning: any TuningMethod = method == "full" ? FullTuning()
+            : method == "lora" ? try TuningMethods.make(LoRATuning.name, MethodOptions()) : SoftPromptTuning(length: promptLength, initText: nil)
         let tuned = try TunedEncoder(tuning, encoder: encoder, rng: &rng)
         let optimizer = tuned.optimizer(lr: method == "full" ? 5e-5 : 3e-3, weightDecay: method == "full" ? 0.01 : 0)
+        let allReduce = GradientAllReduce()
         let vocab = encoder.model.config.vocabSize
         func randomBatch(_ t: Int) -> TokenBatch {
             var ids = [Int32](repeating: 0, count: batch * t)
@@ -51,7 +54,8 @@ struct TrainBench: ParsableCommand {
         func timedStep(userLength t: Int) throws -> Double {
             let u = randomBatch(t), i = randomBatch(itemLength)
             let t0 = Date()
-            try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng)
+            try contrastiveStep(tuned: tuned, optimizer: optimizer, users: [u], items: [i], loss: loss, maxGradNorm: 1, rng: &rng,
+                                allReduce: allReduce)
             return Date().timeIntervalSince(t0)
         }
         if serve {
@@ -65,6 +69,7 @@ struct TrainBench: ParsableCommand {
             return
         }
         var times: [Double] = []
+        let (reduced0, gathered0) = (Cluster.allReducedBytes, Cluster.allGatheredBytes)
         for s in 0..<(steps + 2) {
             let dt = try timedStep(userLength: userLength)
             if s >= 2 { times.append(dt) }
@@ -74,11 +79,20 @@ struct TrainBench: ParsableCommand {
         let sorted = times.sorted()
         note(String(format: "%@ batch %d, user length %d, item length %d: best %.3f s/step, median %.3f s", method, batch,
                     userLength, itemLength, best, sorted[sorted.count / 2]))
+        let perStep = { (b: Int) in Double(b) / Double(steps + 2) }
         let obj: [String: Any] = ["seconds_per_step": best, "median_seconds_per_step": sorted[sorted.count / 2],
-                                  "peak_rss_mb": peakRSSMegabytes()]
+                                  "peak_rss_mb": peakRSSMegabytes(), "ranks": Cluster.size, "threads": Parallel.workers,
+                                  "allreduce_bytes_per_step": perStep(Cluster.allReducedBytes - reduced0),
+                                  "allgather_bytes_per_step": perStep(Cluster.allGatheredBytes - gathered0)]
+        guard Cluster.isRoot else { return }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(data: data, encoding: .utf8)!)
     }
 }
 
+if let layout = Cluster.start() {
+    if !Cluster.isRoot { _ = freopen("/dev/null", "w", stdout) }
+    FileHandle.standardError.write(Data((layout + "\n").utf8))
+}
 TrainBench.main()
+Cluster.finish()

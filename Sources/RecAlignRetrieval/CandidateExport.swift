@@ -9,9 +9,18 @@ public enum CandidateExport {
     /// the user's profile fields when the corpus has them.
     public static func records(corpus: PreparedCorpus, users: [Int32], stage: EvalStage, setting: EvalSetting,
                                userVectors: [Float], itemVectors: [Float], dim: Int, k: Int,
-                               historyItems: Int = 20) throws -> [CandidateRecord] {
+                               historyItems: Int = 20, shardItems: Bool = false) throws -> [CandidateRecord] {
         let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
-        let top = try TopK.search(queries: userVectors, items: itemVectors, dim: dim, k: k, exclude: exclude)
+        // Under MPI: each rank scores every user against its slice of the catalog (`shardItems`), or its share
+        // of the users against the whole catalog (the default).
+        let top: TopKResult
+        if shardItems {
+            let rows = ItemShardedTopK.slice(items: itemVectors.count / max(1, dim))
+            top = try ItemShardedTopK.search(queries: userVectors, slice: Array(itemVectors[(rows.lowerBound * dim)..<(rows.upperBound * dim)]),
+                                             first: rows.lowerBound, dim: dim, k: k, exclude: exclude)
+        } else {
+            top = try TopK.search(queries: userVectors, items: itemVectors, dim: dim, k: k, exclude: exclude)
+        }
         let ranks = try Evaluator.ranks(users: userVectors, items: itemVectors, dim: dim, targets: targets, exclude: exclude)
         let split = corpus.split, ds = corpus.dataset
         func item(_ row: Int, score: Float? = nil) -> CandidateItem {

@@ -53,3 +53,71 @@ enum ShardedScoring {
         Cluster.isDistributed && dim > 0 && count % dim == 0 && users == count / dim && users >= Cluster.size
     }
 }
+
+/// Exact top-k with the catalog split over the ranks (`--shard-items`): rank r holds only items
+/// [first, first + slice rows) of the whole. Every rank searches every query against its slice, re-scores its k
+/// best in Double, and the ranks' lists are all-gathered and merged per query by score descending, then item
+/// row ascending: the single process's order (`TopK` orders its final k the same way). Traffic: k (row, score)
+/// pairs per query per rank; memory: the slice.
+public enum ItemShardedTopK {
+    /// This rank's rows of a catalog of `items` rows.
+    public static func slice(items: Int) -> Range<Int> { Parallel.share(items, worker: Cluster.rank, of: Cluster.size) }
+
+    /// `queries` [nq, dim] against this rank's `slice` [rows, dim] (rows `first...` of the whole); `exclude` holds
+    /// rows of the whole. Returns the merged top-k of the whole catalog on every rank.
+    public static func search(queries: [Float], slice: [Float], first: Int, dim: Int, k: Int,
+                              exclude: [[Int32]]? = nil) throws -> TopKResult {
+        let nq = queries.count / max(1, dim), rows = slice.count / max(1, dim)
+        // Exclusions of the whole, moved into the slice's numbering.
+        let local = exclude?.map { $0.compactMap { r -> Int32? in
+            let l = Int(r) - first
+            return l >= 0 && l < rows ? Int32(l) : nil
+        } }
+        let part = try TopK.search(queries: queries, items: slice, dim: dim, k: k, exclude: local, threads: Parallel.workers,
+                                   shardUsers: false)
+        // Three floats per entry: the row's bits and the Double score as two floats' bits.
+        var mine = [Float](repeating: 0, count: nq * k * 3)
+        for q in 0..<nq {
+            for j in 0..<k {
+                let r = part.rows[q * k + j]
+                var score = -Double.infinity
+                if r >= 0 {
+                    score = queries.withUnsafeBufferPointer { qs in
+                        slice.withUnsafeBufferPointer { exactDot(qs.baseAddress! + q * dim, $0.baseAddress! + Int(r) * dim, dim) }
+                    }
+                }
+                let bits = score.bitPattern
+                let o = (q * k + j) * 3
+                mine[o] = Float(bitPattern: UInt32(bitPattern: r >= 0 ? r + Int32(first) : -1))
+                mine[o + 1] = Float(bitPattern: UInt32(truncatingIfNeeded: bits >> 32))
+                mine[o + 2] = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
+            }
+        }
+        let size = Cluster.size
+        var all = [Float](repeating: 0, count: mine.count * size)
+        mine.withUnsafeBufferPointer { m in
+            all.withUnsafeMutableBufferPointer { Cluster.allGather(m.baseAddress!, counts: [Int](repeating: mine.count, count: size), into: $0.baseAddress!) }
+        }
+        var result = TopKResult(queries: nq, k: k, rows: [Int32](repeating: -1, count: nq * k),
+                                scores: [Float](repeating: -.infinity, count: nq * k))
+        var entries: [(row: Int32, score: Double)] = []
+        for q in 0..<nq {
+            entries.removeAll(keepingCapacity: true)
+            for rank in 0..<size {
+                for j in 0..<k {
+                    let o = rank * mine.count + (q * k + j) * 3
+                    let row = Int32(bitPattern: all[o].bitPattern)
+                    guard row >= 0 else { continue }
+                    let bits = UInt64(all[o + 1].bitPattern) << 32 | UInt64(all[o + 2].bitPattern)
+                    entries.append((row, Double(bitPattern: bits)))
+                }
+            }
+            entries.sort { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }
+            for (j, e) in entries.prefix(k).enumerated() {
+                result.rows[q * k + j] = e.row
+                result.scores[q * k + j] = Float(e.score)
+            }
+        }
+        return result
+    }
+}

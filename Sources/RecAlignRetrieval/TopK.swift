@@ -42,12 +42,14 @@ public enum TopK {
     ///     merged per query. OpenBLAS is set to 1 thread during the call when > 1 (a process-wide setting,
     ///     restored on return).
     /// - Throws: `RetrievalError` on shapes that do not divide by `dim`, or a bad exclusion list.
+    ///   - shardUsers: under MPI, search only this rank's share of the queries and all-gather the results
+    ///     (`ShardedScoring`); false: every query here (the item-sharded search's per-rank part).
     public static func search(queries: [Float], items: [Float], dim: Int, k: Int, exclude: [[Int32]]? = nil,
-                              blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = Parallel.workers) throws -> TopKResult {
+                              blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = Parallel.workers,
+                              shardUsers: Bool = true) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
-                // Under MPI each rank searches for its share of the queries (`ShardedScoring`).
-                k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim))
+                shardUsers && k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim))
                     && (exclude == nil || exclude!.count == queries.count / dim)
                     ? try ShardedScoring.search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
                                                 queryBatch: queryBatch, threads: threads)

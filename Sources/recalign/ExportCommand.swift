@@ -25,6 +25,8 @@ struct Export: ParsableCommand {
     var priorOptions: PriorOptions
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
+    @Flag(help: "Under mpirun: each rank scores every user against its slice of the catalog and the top --candidates are merged (exact); default: each rank scores its share of the users.")
+    var shardItems = false
     @Option(help: "A tuned model folder, adapter folder (RecAlign's or PEFT's) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
 
     func validate() throws {
@@ -59,7 +61,7 @@ struct Export: ParsableCommand {
         // Every rank takes part in the (user-sharded) top-k; rank 0 alone writes.
         let recs = candidates > 0
             ? try CandidateExport.records(corpus: corpus, users: users, stage: split, setting: setting,
-                                          userVectors: userV, itemVectors: items, dim: dim, k: candidates)
+                                          userVectors: userV, itemVectors: items, dim: dim, k: candidates, shardItems: shardItems)
             : nil
         guard Cluster.isRoot else { return }
         let ext = format.rawValue

@@ -65,6 +65,23 @@ struct MPICLITests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/two/state.tmp"), "rank 1 writes nothing")
     }
 
+    /// Started on two ranks, stopped by the time budget after its first step, finished by one process: the same
+    /// final state as one process throughout (the state holds the weights, AdamW's moments, the step, the rng).
+    @Test func aRunResumesAtAnotherRankCount() throws {
+        let dir = try CLI.tempDir()
+        let args = ["train", "--model", CLI.model, "--corpus", TestPaths.corpusFixture("ml-tiny"), "--method", "lora",
+                    "--batch-size", "8", "--epochs", "2", "--dropout", "0"]
+        let whole = try CLI.run(args + ["--out", dir + "/whole"])
+        let start = try mpirun(args + ["--out", dir + "/split", "--max-minutes", "0.000001"])
+        #expect(whole.status == 0 && start.status == 0, "\(whole.stderr)\n\(start.stderr)")
+        #expect(start.stderr.contains("time budget after 1 steps"), "\(start.stderr)")
+        let rest = try CLI.run(args + ["--out", dir + "/split", "--resume", dir + "/split/state"])
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(try losses(dir + "/split").count == 28)
+        let d = try relativeDifference(dir + "/whole/state/state.safetensors", dir + "/split/state/state.safetensors")
+        #expect(d.global <= 1e-5 && d.worst <= 1e-5, "\(d)")
+    }
+
     @Test(.enabled(if: TestPaths.hasML100K)) func headTrainingOnTwoRanksEqualsOneProcess() throws {
         let dir = try CLI.tempDir()
         // ml-100k, the sequential tower over text + item IDs, full softmax: one epoch of 20 batches of 122 windows.
@@ -102,6 +119,11 @@ struct MPICLITests {
             }
         }
         #expect(try ids(dir + "/one-export/candidates.jsonl") == ids(dir + "/two-export/candidates.jsonl"))
+        // The catalog split instead of the users: each rank's top 10 of its half, merged.
+        let items = try mpirun(["export", "--model", CLI.model, "--corpus", tiny, "--candidates", "10", "--shard-items",
+                                "--out", dir + "/items-export"])
+        #expect(items.status == 0, "\(items.stderr)")
+        #expect(try ids(dir + "/one-export/candidates.jsonl") == ids(dir + "/items-export/candidates.jsonl"))
         #expect(try String(contentsOfFile: dir + "/one-eval/ranks.tsv", encoding: .utf8)
                 == String(contentsOfFile: dir + "/two-eval/ranks.tsv", encoding: .utf8))
     }
