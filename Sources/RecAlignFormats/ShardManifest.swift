@@ -17,15 +17,21 @@ public struct ShardManifest: Codable, Equatable, Sendable {
     public var format: String
     /// The part's matrix file name (in the manifest's folder); its ids are `matrix + ".ids"`.
     public var matrix: String
+    /// Text files of the part to concatenate in part order: the whole's file name -> the part's (e.g.
+    /// `export`'s candidates.jsonl). Names are plain file names in the manifest's folder.
+    public var texts: [String: String]?
+    /// The whole's ids file name (nil: the whole's matrix name + ".ids", as `encode` writes; `export`: users.ids).
+    public var ids: String?
 
     enum CodingKeys: String, CodingKey {
-        case shard, shards, first, rows, dim, format, matrix
+        case shard, shards, first, rows, dim, format, matrix, texts, ids
         case totalRows = "total_rows"
     }
 
-    public init(shard: Int, shards: Int, first: Int, rows: Int, totalRows: Int, dim: Int, format: String, matrix: String) {
+    public init(shard: Int, shards: Int, first: Int, rows: Int, totalRows: Int, dim: Int, format: String, matrix: String,
+                texts: [String: String]? = nil, ids: String? = nil) {
         self.shard = shard; self.shards = shards; self.first = first; self.rows = rows; self.totalRows = totalRows
-        self.dim = dim; self.format = format; self.matrix = matrix
+        self.dim = dim; self.format = format; self.matrix = matrix; self.texts = texts; self.ids = ids
     }
 
     /// File names of part `shard` of `shards` for a whole written to `output` (`dir/emb.npy` ->
@@ -60,7 +66,12 @@ public struct ShardManifest: Codable, Equatable, Sendable {
             throw bad("rows", "rows \(m.first)..<\(m.first + m.rows) are not inside the whole's \(m.totalRows)")
         }
         guard ["npy", "fvecs", "safetensors"].contains(m.format) else { throw bad("format", "'\(m.format)' is not npy, fvecs or safetensors") }
-        guard !m.matrix.isEmpty && !m.matrix.contains("/") else { throw bad("matrix", "must be a file name in the manifest's folder") }
+        let plain = { (name: String) in !name.isEmpty && !name.contains("/") && name != "." && name != ".." }
+        guard plain(m.matrix) else { throw bad("matrix", "must be a file name in the manifest's folder") }
+        if let ids = m.ids, !plain(ids) { throw bad("ids", "'\(ids)' must be a file name in the manifest's folder") }
+        for (whole, part) in m.texts ?? [:] where !plain(whole) || !plain(part) {
+            throw bad("texts", "'\(whole)' -> '\(part)': both must be file names in the manifest's folder")
+        }
         return m
     }
 
@@ -85,7 +96,8 @@ public struct ShardManifest: Codable, Equatable, Sendable {
         for (k, p) in parts.enumerated() {
             let m = p.manifest
             func bad(_ detail: String) -> FormatError { FormatError(.badValue, file: p.path, detail) }
-            guard m.shards == head.shards, m.totalRows == head.totalRows, m.dim == head.dim, m.format == head.format else {
+            guard m.shards == head.shards, m.totalRows == head.totalRows, m.dim == head.dim, m.format == head.format,
+                  Set((m.texts ?? [:]).keys) == Set((head.texts ?? [:]).keys), m.ids == head.ids else {
                 throw bad("part of \(m.shards) with \(m.totalRows) x \(m.dim) \(m.format); \(parts[0].path) says \(head.shards) with \(head.totalRows) x \(head.dim) \(head.format)")
             }
             guard m.shard == k else { throw bad("part \(k) of \(head.shards) is missing (found part \(m.shard) next)") }

@@ -25,6 +25,8 @@ struct Export: ParsableCommand {
     var priorOptions: PriorOptions
     @Option(help: "Candidates per user in candidates.jsonl (0 = none).") var candidates: Int = 50
     @Option(help: "Output folder.") var out: String
+    @Option(help: "Export only part i of n of the users (0-based; no MPI): the user tower and candidates as parts with a manifest (part 0 also writes the items and meta.json); `recalign merge --output OUT/users.<ext>` joins them.")
+    var shard: String?
     @Flag(help: "Under mpirun: each rank scores every user against its slice of the catalog and the top --candidates are merged (exact); default: each rank scores its share of the users.")
     var shardItems = false
     @Option(help: "A tuned model folder, adapter folder (RecAlign's or PEFT's) or head (adaptor / sequential tower) folder to apply.") var tuned: String?
@@ -33,6 +35,8 @@ struct Export: ParsableCommand {
         try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
         try requireCount(candidates, atLeast: 0, "--candidates")
         if whiten && priorOptions.prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
+        if let shard { _ = try Encode.parseShard(shard) }
+        if shard != nil && shardItems { throw ValidationError("--shard splits the users without MPI; --shard-items splits the catalog under mpirun: choose one") }
     }
 
     func run() throws {
@@ -43,7 +47,15 @@ struct Export: ParsableCommand {
         let towers = TextTowers(encoder: encoder, corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
         let itemBar = ProgressBar("items", total: corpus.itemCount, unit: "texts")
         _ = towers.items { done, _ in itemBar.update(done) }
-        let users = corpus.split.evaluatedUsers(split, setting)
+        var users = corpus.split.evaluatedUsers(split, setting)
+        var part: (rows: Range<Int>, total: Int, index: Int, count: Int)?
+        if let shard {
+            if Cluster.isDistributed { throw ValidationError("--shard splits the work without MPI; under mpirun the ranks share it already") }
+            let (i, n) = try Encode.parseShard(shard)
+            let rows = Parallel.share(users.count, worker: i, of: n)
+            part = (rows, users.count, i, n)
+            users = Array(users[rows])
+        }
         let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength)
         var items = v.items, userV = v.users, dim = v.dim
         if whiten {
@@ -66,20 +78,40 @@ struct Export: ParsableCommand {
         guard Cluster.isRoot else { return }
         let ext = format.rawValue
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
+        if let part {
+            // The user tower and the candidates of this part, then the manifest (a part without one is unfinished).
+            let paths = ShardManifest.partPaths(output: path("users.\(ext)"), shard: part.index, shards: part.count)
+            try writeMatrix(userV, rows: users.count, dim: dim, format: format, to: paths.matrix)
+            try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: paths.matrix + ".ids")
+            var texts: [String: String] = [:]
+            if let recs {
+                let name = String(format: "candidates.part-%05d-of-%05d.jsonl", part.index, part.count)
+                try AtomicFile.write(CandidatesFile.encode(recs), to: path(name))
+                texts["candidates.jsonl"] = name
+            }
+            try ShardManifest(shard: part.index, shards: part.count, first: part.rows.lowerBound, rows: users.count,
+                              totalRows: part.total, dim: dim, format: ext, matrix: (paths.matrix as NSString).lastPathComponent,
+                              texts: texts, ids: "users.ids").write(to: paths.manifest)
+            note("wrote part \(part.index) of \(part.count): users \(part.rows.lowerBound)..<\(part.rows.upperBound) of \(part.total) to \(paths.matrix)")
+            // The item tower and meta.json are the same in every part: part 0 writes them.
+            guard part.index == 0 else { return }
+        } else {
+            try writeMatrix(userV, rows: users.count, dim: dim, format: format, to: path("users.\(ext)"))
+            try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: path("users.ids"))
+        }
         try writeMatrix(items, rows: corpus.itemCount, dim: dim, format: format, to: path("items.\(ext)"))
         try IdsFile.write(corpus.split.itemIds, to: path("items.ids"))
-        try writeMatrix(userV, rows: users.count, dim: dim, format: format, to: path("users.\(ext)"))
-        try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: path("users.ids"))
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "precision": encoder.precision.rawValue, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
             "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorTarget?.recent ?? 0, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
             "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
-            "items": corpus.itemCount, "users": users.count, "dim": dim, "format": ext,
+            "items": corpus.itemCount, "users": part?.total ?? users.count, "dim": dim, "format": ext,
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",
         ]
         try AtomicFile.write(JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys]), to: path("meta.json"))
-        if let recs { try AtomicFile.write(CandidatesFile.encode(recs), to: path("candidates.jsonl")) }
+        if let recs, part == nil { try AtomicFile.write(CandidatesFile.encode(recs), to: path("candidates.jsonl")) }
+        if part != nil { return }
         note("wrote \(corpus.itemCount) item and \(users.count) user vectors (dim \(dim), \(ext)) to \(out)")
     }
 }

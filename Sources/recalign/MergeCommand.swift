@@ -28,11 +28,12 @@ func readMatrix(_ path: String, format: MatrixFormat, rows: Int, dim: Int) throw
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Join the parts of `encode --shard i/n` into one matrix and ids file.",
+        abstract: "Join the parts of `encode --shard i/n` or `export --shard i/n` into the whole.",
         discussion: """
         Finds OUTPUT's part manifests (emb.npy -> emb.part-*-of-*.json beside it), checks that every part is \
         present once and that their rows cover the whole in order, then writes OUTPUT and OUTPUT.ids as one \
-        unsharded `encode` would. Nothing is written when a part is missing or disagrees.
+        unsharded `encode` would. Nothing is written when a part is missing or disagrees. For `export --shard`, \
+        give OUT/users.npy (or .fvecs, .safetensors): the user tower and candidates.jsonl are joined.
         """)
 
     @Option(help: "The whole's path, as given to `encode --shard i/n --output`.") var output: String
@@ -56,9 +57,24 @@ struct Merge: ParsableCommand {
             ids += partIds
             files += [matrix, matrix + ".ids", path]
         }
+        // Text parts (export's candidates.jsonl), concatenated in part order.
+        var texts: [(String, Data)] = []
+        for name in (head.texts ?? [:]).keys.sorted() {
+            var whole = Data()
+            for (m, path) in parts {
+                let part = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(m.texts![name]!)
+                guard let d = FileManager.default.contents(atPath: part) else { throw FormatError(.cannotRead, file: part, "cannot read the part") }
+                whole += d
+                files.append(part)
+            }
+            texts.append((((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name), whole))
+        }
         try writeMatrix(values, rows: head.totalRows, dim: head.dim, format: format, to: output)
-        try IdsFile.write(ids, to: output + ".ids")
+        let idsPath = head.ids.map { ((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0) } ?? output + ".ids"
+        try IdsFile.write(ids, to: idsPath)
+        for (path, data) in texts { try AtomicFile.write(data, to: path) }
         if removeParts { for f in files { try? FileManager.default.removeItem(atPath: f) } }
-        note("merged \(parts.count) parts: \(head.totalRows) x \(head.dim) to \(output) (\(format.rawValue)) and \(output).ids")
+        note("merged \(parts.count) parts: \(head.totalRows) x \(head.dim) to \(output) (\(format.rawValue)) and \(idsPath)"
+             + texts.map { ", \($0.0)" }.joined())
     }
 }

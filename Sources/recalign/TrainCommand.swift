@@ -153,9 +153,8 @@ struct Train: ParsableCommand {
             note(String(format: "MPI, %d ranks: per step each rank allreduced %.3f MB of gradients and all-gathered %.3f MB of embeddings",
                         Cluster.size, result.allReducedBytesPerStep / 1e6, result.allGatheredBytesPerStep / 1e6))
         }
-        // Every rank trained the same weights; rank 0 alone writes and tests.
-        guard Cluster.isRoot else { return }
-        if mergeLora {
+        // Every rank trained the same weights; rank 0 alone writes (the test below is scored by every rank).
+        if mergeLora && Cluster.isRoot {
             let dir = (out as NSString).appendingPathComponent("merged")
             let best = try SentenceEncoder(path: model, maxLength: maxLength)
             try loadAdapter(trainer.bestDir, into: best)

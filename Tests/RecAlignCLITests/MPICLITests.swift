@@ -52,10 +52,13 @@ struct MPICLITests {
         // ml-tiny: 106 pairs, batches of 8, 2 epochs = 28 steps; MNRL's negatives are the whole batch on both.
         let args = ["train", "--model", CLI.model, "--corpus", TestPaths.corpusFixture("ml-tiny"), "--method", method,
                     "--batch-size", "8", "--epochs", "2", "--dropout", "0"]
-        let one = try CLI.run(args + ["--out", dir + "/one"])
-        let two = try mpirun(args + ["--out", dir + "/two"])
+        // --test: every rank scores the best checkpoint (the encoding is sharded), rank 0 prints.
+        let one = try CLI.run(args + ["--out", dir + "/one", "--test"])
+        let two = try mpirun(args + ["--out", dir + "/two", "--test"])
         #expect(one.status == 0 && two.status == 0, "\(one.stderr)\n\(two.stderr)")
         #expect(two.stderr.contains("MPI: rank 1 of 2") && two.stderr.contains("all-gathered"), "\(two.stderr)")
+        let testLine = { (s: String) in s.split(separator: "\n").first { $0.contains("on warm test") }.map(String.init) }
+        #expect(testLine(one.stdout) != nil && testLine(one.stdout) == testLine(two.stdout), "\(one.stdout)\n\(two.stdout)")
         let (l1, l2) = (try losses(dir + "/one"), try losses(dir + "/two"))
         #expect(l1.count == 28 && l2.count == 28)
         for (a, b) in zip(l1, l2) { #expect(abs(a - b) <= 1e-5 * abs(a), "loss \(a) vs \(b)") }
@@ -150,5 +153,30 @@ struct MPICLITests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/again.npy"))
         let r = try CLI.run(["encode", "--model", CLI.model, "--corpus", tiny, "--output", dir + "/x.npy", "--shard", "3/3"])
         #expect(r.status != 0 && r.stderr.contains("--shard"), "\(r.stderr)")
+    }
+
+    @Test func exportPartsMergeIntoOneExport() throws {
+        let dir = try CLI.tempDir()
+        let tiny = TestPaths.corpusFixture("ml-tiny")
+        let args = ["export", "--model", CLI.model, "--corpus", tiny, "--candidates", "5"]
+        #expect(try CLI.run(args + ["--out", dir + "/whole"]).status == 0)
+        for i in 0..<2 {
+            let r = try CLI.run(args + ["--out", dir + "/parts", "--shard", "\(i)/2"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let m = try CLI.run(["merge", "--output", dir + "/parts/users.npy"])
+        #expect(m.status == 0, "\(m.stderr)")
+        let a = try NpyFile.read(dir + "/whole/users.npy"), b = try NpyFile.read(dir + "/parts/users.npy")
+        #expect(a.shape == b.shape && zip(a.floats!, b.floats!).allSatisfy { abs($0 - $1) <= 1e-6 })
+        for name in ["users.ids", "items.ids", "items.npy"] {
+            #expect(FileManager.default.contents(atPath: dir + "/whole/" + name) == FileManager.default.contents(atPath: dir + "/parts/" + name), "\(name)")
+        }
+        let ids = { (path: String) -> [String] in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return "\(o?["user_id"] ?? ""):" + (o?["candidates"] as? [[String: Any]] ?? []).map { "\($0["item_id"] ?? "")" }.joined(separator: ",")
+            }
+        }
+        #expect(try ids(dir + "/whole/candidates.jsonl") == ids(dir + "/parts/candidates.jsonl"))
     }
 }
