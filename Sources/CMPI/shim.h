@@ -2,20 +2,17 @@
 // macros Swift cannot import). Counts are ints, as in MPI-3.
 #pragma once
 #include <mpi.h>
-#include <stdlib.h>
 
 /// MPI_Init_thread(SERIALIZED): one thread at a time calls MPI (async commands may move threads). Returns the MPI error code.
 static inline int ra_mpi_init(void) {
     int provided = 0;
     return MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
 }
-static inline int ra_mpi_initialized(void) { int f = 0; MPI_Initialized(&f); return f; }
 static inline int ra_mpi_finalized(void) { int f = 0; MPI_Finalized(&f); return f; }
 static inline int ra_mpi_finalize(void) { return MPI_Finalize(); }
 static inline void ra_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 static inline int ra_mpi_rank(void) { int r = 0; MPI_Comm_rank(MPI_COMM_WORLD, &r); return r; }
 static inline int ra_mpi_size(void) { int s = 1; MPI_Comm_size(MPI_COMM_WORLD, &s); return s; }
-static inline int ra_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 
 /// buf[0..<count] = the sum over ranks of every rank's buf (in place).
 static inline int ra_allreduce_sum_f32(float *buf, int count) {
@@ -32,10 +29,6 @@ static inline int ra_allgatherv_f32(const float *send, int count, float *recv, c
 /// On `root`: recv = every rank's send (`counts[r]` floats at `displs[r]`); recv is ignored elsewhere.
 static inline int ra_gatherv_f32(const float *send, int count, float *recv, const int *counts, const int *displs, int root) {
     return MPI_Gatherv(send, count, MPI_FLOAT, recv, counts, displs, MPI_FLOAT, root, MPI_COMM_WORLD);
-}
-/// On `root`: recv = every rank's send bytes (`counts[r]` at `displs[r]`).
-static inline int ra_gatherv_bytes(const void *send, int count, void *recv, const int *counts, const int *displs, int root) {
-    return MPI_Gatherv(send, count, MPI_BYTE, recv, counts, displs, MPI_BYTE, root, MPI_COMM_WORLD);
 }
 /// Every rank's int into `recv[size]` (on every rank).
 static inline int ra_allgather_int(int value, int *recv) {

@@ -89,7 +89,7 @@ public enum Evaluator {
         try users.withUnsafeBufferPointer { u in
             try items.withUnsafeBufferPointer { i in
                 // Under MPI each rank scores its share of the users (`ShardedScoring`).
-                ShardedScoring.applies(users.count, dim: dim, users: targets.count) && (exclude == nil || exclude!.count == targets.count)
+                ShardedScoring.applies(users.count, dim: dim, users: targets.count, exclude: exclude)
                     ? try ShardedScoring.ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
                                                blockItems: blockItems, userBatch: userBatch, threads: threads)
                     : try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,

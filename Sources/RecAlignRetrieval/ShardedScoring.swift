@@ -48,9 +48,11 @@ enum ShardedScoring {
         return TopKResult(queries: n, k: k, rows: rows.map { Int32(bitPattern: $0.bitPattern) }, scores: scores)
     }
 
-    /// True when the users should be split: under MPI, with valid shapes (errors are reported unsplit).
-    static func applies(_ count: Int, dim: Int, users: Int) -> Bool {
+    /// True when the `count / dim` users should be split: under MPI, with valid shapes and one exclusion list per
+    /// user (anything else is reported by the unsplit call).
+    static func applies(_ count: Int, dim: Int, users: Int, exclude: [[Int32]]?) -> Bool {
         Cluster.isDistributed && dim > 0 && count % dim == 0 && users == count / dim && users >= Cluster.size
+            && (exclude == nil || exclude!.count == users)
     }
 }
 
@@ -77,20 +79,19 @@ public enum ItemShardedTopK {
                                    shardUsers: false)
         // Three floats per entry: the row's bits and the Double score as two floats' bits.
         var mine = [Float](repeating: 0, count: nq * k * 3)
-        for q in 0..<nq {
-            for j in 0..<k {
-                let r = part.rows[q * k + j]
-                var score = -Double.infinity
-                if r >= 0 {
-                    score = queries.withUnsafeBufferPointer { qs in
-                        slice.withUnsafeBufferPointer { exactDot(qs.baseAddress! + q * dim, $0.baseAddress! + Int(r) * dim, dim) }
+        queries.withUnsafeBufferPointer { qs in
+            slice.withUnsafeBufferPointer { items in
+                for q in 0..<nq {
+                    for j in 0..<k {
+                        let r = part.rows[q * k + j]
+                        let score = r >= 0 ? exactDot(qs.baseAddress! + q * dim, items.baseAddress! + Int(r) * dim, dim) : -.infinity
+                        let bits = score.bitPattern
+                        let o = (q * k + j) * 3
+                        mine[o] = Float(bitPattern: UInt32(bitPattern: r >= 0 ? r + Int32(first) : -1))
+                        mine[o + 1] = Float(bitPattern: UInt32(truncatingIfNeeded: bits >> 32))
+                        mine[o + 2] = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
                     }
                 }
-                let bits = score.bitPattern
-                let o = (q * k + j) * 3
-                mine[o] = Float(bitPattern: UInt32(bitPattern: r >= 0 ? r + Int32(first) : -1))
-                mine[o + 1] = Float(bitPattern: UInt32(truncatingIfNeeded: bits >> 32))
-                mine[o + 2] = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
             }
         }
         let size = Cluster.size

@@ -49,8 +49,7 @@ public enum TopK {
                               shardUsers: Bool = true) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
-                shardUsers && k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim))
-                    && (exclude == nil || exclude!.count == queries.count / dim)
+                shardUsers && k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim), exclude: exclude)
                     ? try ShardedScoring.search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
                                                 queryBatch: queryBatch, threads: threads)
                     : try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,

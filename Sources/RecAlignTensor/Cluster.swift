@@ -97,13 +97,19 @@ public enum Cluster {
     public static func allGather(_ local: UnsafePointer<Float>, counts: [Int], into out: UnsafeMutablePointer<Float>) {
         precondition(counts.count == size, "allGather: \(counts.count) counts for \(size) ranks")
         if size == 1 { out.update(from: local, count: counts[0]); return }
-        let displs = counts.indices.map { counts[..<$0].reduce(0, +) }
+        let displs = displacements(counts)
         guard counts.reduce(0, +) <= Int(Int32.max) else {
             FileHandle.standardError.write(Data("error: all-gather of more than 2^31 floats\n".utf8)); abort(1)
         }
         let c32 = counts.map(Int32.init), d32 = displs.map(Int32.init)
         check(ra_allgatherv_f32(local, c32[rank], out, c32, d32), "allgather")
         allGatheredBytes += counts[rank] * 4
+    }
+
+    /// Where each rank's block starts in a gathered buffer.
+    static func displacements(_ counts: [Int]) -> [Int] {
+        var at = 0
+        return counts.map { c in defer { at += c }; return at }
     }
 
     /// Every rank's count (each rank passes its own).
@@ -118,7 +124,7 @@ public enum Cluster {
     public static func gatherToRoot(_ local: [Float]) -> [Float]? {
         guard size > 1 else { return local }
         let counts = allGatherCounts(local.count)
-        let displs = counts.indices.map { counts[..<$0].reduce(0, +) }
+        let displs = displacements(counts)
         var out = [Float](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
         let c32 = counts.map(Int32.init), d32 = displs.map(Int32.init)
         let rc = local.withUnsafeBufferPointer { l in
@@ -128,32 +134,11 @@ public enum Cluster {
         return rank == 0 ? out : nil
     }
 
-    /// On rank 0: every rank's bytes in rank order; nil on the other ranks.
-    public static func gatherToRoot(bytes local: [UInt8]) -> [[UInt8]]? {
-        guard size > 1 else { return [local] }
-        let counts = allGatherCounts(local.count)
-        let displs = counts.indices.map { counts[..<$0].reduce(0, +) }
-        var out = [UInt8](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
-        let c32 = counts.map(Int32.init), d32 = displs.map(Int32.init)
-        let rc = local.withUnsafeBufferPointer { l in
-            out.withUnsafeMutableBufferPointer { o in ra_gatherv_bytes(l.baseAddress, Int32(l.count), o.baseAddress, c32, d32, 0) }
-        }
-        check(rc, "gather")
-        guard rank == 0 else { return nil }
-        return counts.indices.map { Array(out[displs[$0]..<(displs[$0] + counts[$0])]) }
-    }
-
     /// Rank 0's value of `flag` on every rank (decisions that must agree: early stopping, a new best).
     public static func agree(_ flag: Bool) -> Bool {
         guard size > 1 else { return flag }
         var b: UInt8 = flag ? 1 : 0
         check(ra_bcast_bytes(&b, 1, 0), "broadcast")
         return b != 0
-    }
-
-    /// Waits for every rank.
-    public static func barrier() {
-        guard size > 1 else { return }
-        check(ra_mpi_barrier(), "barrier")
     }
 }

@@ -53,16 +53,7 @@ struct Encode: ParsableCommand {
 
     func validate() throws {
         if (input == nil) == (corpus == nil) { throw ValidationError("give exactly one of --input FILE and --corpus DIR") }
-        if let shard { _ = try Encode.parseShard(shard) }
-    }
-
-    /// "i/n" with 0 <= i < n.
-    static func parseShard(_ s: String) throws -> (index: Int, count: Int) {
-        let p = s.split(separator: "/", omittingEmptySubsequences: false)
-        guard p.count == 2, let i = Int(p[0]), let n = Int(p[1]), n >= 1, i >= 0, i < n else {
-            throw ValidationError("--shard must be i/n with 0 <= i < n, got '\(s)'")
-        }
-        return (i, n)
+        if let shard { _ = try ShardPart.parse(shard) }
     }
 
     /// (ids, texts) from the input file or the corpus's item texts.
@@ -77,14 +68,8 @@ struct Encode: ParsableCommand {
     func run() throws {
         var (ids, texts) = try readTexts()
         let fmt = format ?? MatrixFormat(rawValue: (output as NSString).pathExtension.lowercased()) ?? .npy
-        var part: (rows: Range<Int>, total: Int, index: Int, count: Int)?
-        if let shard {
-            if Cluster.isDistributed { throw ValidationError("--shard splits the work without MPI; under mpirun the ranks share it already") }
-            let (i, n) = try Encode.parseShard(shard)
-            let rows = Parallel.share(texts.count, worker: i, of: n)
-            part = (rows, texts.count, i, n)
-            ids = Array(ids[rows]); texts = Array(texts[rows])
-        }
+        let part = try ShardPart(shard, total: texts.count)
+        if let part { ids = Array(ids[part.rows]); texts = Array(texts[part.rows]) }
         let encoder = modelOptions.prepared(try SentenceEncoder(path: modelOptions.model, maxLength: modelOptions.maxLength))
         if let adapter { try loadAdapter(adapter, into: encoder) }
         let bar = ProgressBar("encode", total: texts.count, unit: "texts")

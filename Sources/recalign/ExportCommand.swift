@@ -35,7 +35,7 @@ struct Export: ParsableCommand {
         try requireCount(userMaxLength, atLeast: 8, "--user-max-length")
         try requireCount(candidates, atLeast: 0, "--candidates")
         if whiten && priorOptions.prior { throw ValidationError("--whiten and --prior are separate variants: choose one") }
-        if let shard { _ = try Encode.parseShard(shard) }
+        if let shard { _ = try ShardPart.parse(shard) }
         if shard != nil && shardItems { throw ValidationError("--shard splits the users without MPI; --shard-items splits the catalog under mpirun: choose one") }
     }
 
@@ -48,14 +48,8 @@ struct Export: ParsableCommand {
         let itemBar = ProgressBar("items", total: corpus.itemCount, unit: "texts")
         _ = towers.items { done, _ in itemBar.update(done) }
         var users = corpus.split.evaluatedUsers(split, setting)
-        var part: (rows: Range<Int>, total: Int, index: Int, count: Int)?
-        if let shard {
-            if Cluster.isDistributed { throw ValidationError("--shard splits the work without MPI; under mpirun the ranks share it already") }
-            let (i, n) = try Encode.parseShard(shard)
-            let rows = Parallel.share(users.count, worker: i, of: n)
-            part = (rows, users.count, i, n)
-            users = Array(users[rows])
-        }
+        let part = try ShardPart(shard, total: users.count)
+        if let part { users = Array(users[part.rows]) }
         let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength)
         var items = v.items, userV = v.users, dim = v.dim
         if whiten {
@@ -85,7 +79,7 @@ struct Export: ParsableCommand {
             try IdsFile.write(users.map { corpus.split.userIds[Int($0)] }, to: paths.matrix + ".ids")
             var texts: [String: String] = [:]
             if let recs {
-                let name = String(format: "candidates.part-%05d-of-%05d.jsonl", part.index, part.count)
+                let name = (ShardManifest.partPaths(output: "candidates.jsonl", shard: part.index, shards: part.count).matrix as NSString).lastPathComponent
                 try AtomicFile.write(CandidatesFile.encode(recs), to: path(name))
                 texts["candidates.jsonl"] = name
             }

@@ -1,4 +1,4 @@
-// Options: option groups shared by several commands (model folder, text length, encoding batch, precision).
+// Options: option groups shared by several commands (model folder, text length, encoding batch, precision, --shard).
 import ArgumentParser
 import Foundation
 import RecAlignModels
@@ -45,5 +45,31 @@ struct ModelOptions: ParsableArguments {
         }
         if let m = maxLength, m < 2 { throw ValidationError("--max-length must be at least 2") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+}
+
+/// `--shard i/n` of `encode` / `export` run without MPI (a Slurm array task, a Kubernetes Indexed Job pod): the
+/// contiguous rows of `total` this part covers.
+struct ShardPart {
+    let index: Int, count: Int, total: Int
+    let rows: Range<Int>
+
+    /// "i/n" with 0 <= i < n.
+    static func parse(_ s: String) throws -> (index: Int, count: Int) {
+        let p = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard p.count == 2, let i = Int(p[0]), let n = Int(p[1]), n >= 1, i >= 0, i < n else {
+            throw ValidationError("--shard must be i/n with 0 <= i < n, got '\(s)'")
+        }
+        return (i, n)
+    }
+
+    /// The part `option` names of `total` rows; nil without the option. Refused under mpirun (the ranks share
+    /// the work already).
+    init?(_ option: String?, total: Int) throws {
+        guard let option else { return nil }
+        if Cluster.isDistributed { throw ValidationError("--shard splits the work without MPI; under mpirun the ranks share it already") }
+        (index, count) = try ShardPart.parse(option)
+        self.total = total
+        rows = Parallel.share(total, worker: index, of: count)
     }
 }

@@ -10,16 +10,7 @@ import RecAlignTestSupport
 struct MPICLITests {
     /// Runs the binary under `mpirun -np ranks`.
     func mpirun(_ args: [String], ranks: Int = 2) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-        p.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", CLI.binary] + args
-        p.currentDirectoryURL = TestPaths.repoRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try CLI.run(args, launcher: ["/usr/bin/mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)"])
     }
 
     /// ‖a − b‖ / ‖a‖ over every tensor of two safetensors files (same names), and the worst single tensor

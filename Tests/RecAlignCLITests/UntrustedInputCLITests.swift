@@ -18,11 +18,12 @@ enum CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs the binary with `args`; `environment` entries are added to this process's environment.
-    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs the binary with `args`; `environment` entries are added to this process's environment. `launcher`
+    /// (e.g. mpirun and its options) runs the binary under it.
+    static func run(_ args: [String], environment: [String: String] = [:], launcher: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
+        p.arguments = launcher.isEmpty ? args : Array(launcher.dropFirst()) + [binary] + args
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe(), err = Pipe()
