@@ -108,19 +108,27 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
 
     /// Sends the prompt; retries timeouts, connection errors, 429 and 5xx with exponential backoff.
     public func complete(messages: [ChatMessage], candidateIds: [String], count: Int) async throws -> ChatAnswer {
+        let (data, attempts, mode) = try await send { m in
+            try self.requestBody(messages: messages, candidateIds: candidateIds, count: count, mode: m)
+        }
+        return ChatAnswer(content: try ChatClient.content(of: data), attempts: attempts, structured: mode)
+    }
+
+    /// POSTs the body made for the current structured-output mode until a 2xx answer: timeouts, connection
+    /// errors, 429 and 5xx are retried with exponential backoff; a 4xx naming the structured output downgrades
+    /// to plain at once. Returns the answer body, the attempts made and the mode of the successful one.
+    func send(_ body: (StructuredOutput) throws -> Data) async throws -> (Data, Int, StructuredOutput) {
         var attempts = 0
         var failures = 0
         var delay = config.backoff
         while true {
             let m = currentMode
-            let body = try requestBody(messages: messages, candidateIds: candidateIds, count: count, mode: m)
+            let payload = try body(m)
             attempts += 1
             let error: ChatClientError
-            switch await attempt(body) {
+            switch await attempt(payload) {
             case let .answered(status, data):
-                if (200..<300).contains(status) {
-                    return ChatAnswer(content: try ChatClient.content(of: data), attempts: attempts, structured: m)
-                }
+                if (200..<300).contains(status) { return (data, attempts, m) }
                 let text = String(decoding: data, as: UTF8.self)
                 if (400..<500).contains(status), status != 429, m != .plain, ChatClient.mentionsStructured(text) {
                     downgrade(from: m)

@@ -65,6 +65,18 @@ public enum DefaultTemplates {
         Example {index}: a user interacted with the following items: {history_list}. An item recommended to that user, which the user then chose, was: {target}.
         """)
 
+    /// Pointwise: one question per candidate, answered Yes or No; the score is the first answer token's
+    /// log P(Yes) - log P(No). The candidate comes last, so every question of a user shares the prefix the
+    /// server's prompt cache keeps.
+    public static let pointwise = PromptTemplate(
+        system: "You are a recommender system. You answer only Yes or No.",
+        user: """
+        A user has watched the following {history_count} movies, oldest first, most recent last:
+        {history}
+        Will the user watch the following movie next? Answer Yes or No.
+        Movie: {candidate}
+        """)
+
     /// The built-in template for a prompt kind and task.
     public static func template(kind: PromptKind, task: LiuTask) -> PromptTemplate {
         switch kind {

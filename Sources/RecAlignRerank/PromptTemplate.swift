@@ -36,6 +36,7 @@ public enum PromptTemplateError: Error, CustomStringConvertible, Equatable {
 /// - `{candidates}`: the K candidates in retriever order, one per line as `[id] text`
 /// - `{candidate_ids}`: the K candidate ids, comma-separated
 /// - `{k}`: number of candidates shown; `{n}`: number of items asked for
+/// - `{candidate}`, `{candidate_id}`: the one candidate asked about (pointwise prompts only)
 /// - `{demonstrations}`: the few-shot block (each rendered `[demo]` section, then a blank line); empty
 ///   for zero-shot prompts
 ///
@@ -53,7 +54,7 @@ public struct PromptTemplate: Equatable, Sendable {
     /// Every placeholder name a template may use.
     public static let placeholders = [
         "user_id", "profile", "history", "history_list", "history_count", "last_item", "candidates",
-        "candidate_ids", "k", "n", "demonstrations", "index", "target", "target_id",
+        "candidate_ids", "k", "n", "demonstrations", "index", "target", "target_id", "candidate", "candidate_id",
     ]
 
     public init(system: String, user: String, demo: String = "") {

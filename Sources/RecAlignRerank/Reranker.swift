@@ -26,6 +26,8 @@ public struct RerankOutcome: Sendable, Equatable {
     public var error: String?
     public var seconds: Double
     public var attempts: Int
+    /// Pointwise runs: each scored candidate's log P(Yes) - log P(No).
+    public var scores: [String: Double]? = nil
 }
 
 /// Outcome counts of a run.
@@ -80,13 +82,16 @@ public struct Reranker: Sendable {
     public let client: ChatCompleting
     /// Requests in flight at once.
     public let concurrency: Int
+    /// When set, users are scored pointwise (one Yes/No question per candidate) instead of by the listwise prompt.
+    public let pointwise: PointwiseScorer?
 
-    public init(builder: PromptBuilder, client: ChatCompleting, concurrency: Int = 1) {
-        self.builder = builder; self.client = client; self.concurrency = max(concurrency, 1)
+    public init(builder: PromptBuilder, client: ChatCompleting, concurrency: Int = 1, pointwise: PointwiseScorer? = nil) {
+        self.builder = builder; self.client = client; self.concurrency = max(concurrency, 1); self.pointwise = pointwise
     }
 
     /// Reranks one user.
     public func rerank(_ record: CandidateRecord) async -> RerankOutcome {
+        if let p = pointwise { return await p.rerank(record) }
         let shown = builder.shownCandidates(record)
         let rest = record.candidates.dropFirst(shown.count).map(\.itemId)
         let n = builder.requestedCount(record)

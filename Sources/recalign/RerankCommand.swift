@@ -8,6 +8,7 @@ import RecAlignMetrics
 extension PromptKind: ExpressibleByArgument {}
 extension LiuTask: ExpressibleByArgument {}
 extension StructuredOutput: ExpressibleByArgument {}
+extension RerankMode: ExpressibleByArgument {}
 
 struct Rerank: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,13 @@ struct Rerank: AsyncParsableCommand {
         """)
 
     @Option(help: "candidates.jsonl from the retriever.") var candidates: String
+    @Option(help: "listwise (one prompt, a list of ids back) | pointwise (a Yes/No question per candidate, ranked by log P(Yes) - log P(No) from the server's logprobs).")
+    var mode: RerankMode = .listwise
+    @Option(help: "Weight of the LLM's order in the reciprocal-rank fusion with the retriever's (0 = retriever, 1 = LLM); the output is in the fused order.")
+    var fusionWeight: Double = 0.5
+    @Option(help: "A reranked JSONL of validation users (this command's output on `export --split valid` candidates): the fusion weight is the one of 0, 0.1, ..., 1 with the best NDCG@10 there.")
+    var fusionFrom: String?
+    @Option(help: "top_logprobs asked for in pointwise mode (1-20).") var topLogprobs = 10
     @Option(help: "Server base URL (root, /v1, or the full chat/completions URL).") var server: String?
     @Option(help: "Model name sent to the server.") var model: String?
     @Option(help: "Environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
@@ -66,6 +74,8 @@ struct Rerank: AsyncParsableCommand {
         try requireCount(history, atLeast: 0, "--history")
         try requireCount(shots, atLeast: 0, "--shots")
         try requireCount(maxTokens, atLeast: 1, "--max-tokens")
+        if !(fusionWeight >= 0 && fusionWeight <= 1) { throw ValidationError("--fusion-weight must be between 0 and 1") }
+        if !(1...20).contains(topLogprobs) { throw ValidationError("--top-logprobs must be between 1 and 20") }
         if !(temperature >= 0 && temperature.isFinite) { throw ValidationError("--temperature must be >= 0") }
         if !dryRun {
             guard let s = server else {
@@ -101,20 +111,25 @@ struct Rerank: AsyncParsableCommand {
                 throw ValidationError("--extra-body must be a JSON object: \(e)")
             }
         }
+        let weight = try fusionFrom.map { try chooseWeight(from: $0) } ?? fusionWeight
         let client = ChatClient(config: config)
-        let reranker = Reranker(builder: builder, client: client, concurrency: concurrency)
+        let pointwise = mode == .pointwise
+            ? PointwiseScorer(template: tmpl ?? DefaultTemplates.pointwise, client: client, topK: topK,
+                              historyLength: history, topLogprobs: topLogprobs)
+            : nil
+        let reranker = Reranker(builder: builder, client: client, concurrency: concurrency, pointwise: pointwise)
         let total = records.count
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
         let run = try await reranker.runCheckingServer(records) { done, n in
             if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
         }
-        let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1) }
+        let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1, fusionWeight: weight) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
         let summary = RerankSummary(
-            comparison: RerankComparison(records: records, outcomes: run.outcomes), counts: run.counts,
+            comparison: RerankComparison(records: records, outcomes: run.outcomes, fusionWeight: weight), counts: run.counts,
             users: total, seconds: run.seconds, requestsPerSecond: run.requestsPerSecond,
-            httpRequests: client.requestsSent, structuredOutput: client.currentMode.rawValue,
-            model: model!, prompt: prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)")
+            httpRequests: client.requestsSent, structuredOutput: mode == .pointwise ? "n/a (log-probabilities)" : client.currentMode.rawValue,
+            model: model!, prompt: mode == .pointwise ? "pointwise" : prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)")
         print(summary.table, terminator: "")
         if run.counts.transportFailures == total, let why = run.outcomes.first?.error {
             FileHandle.standardError.write(Data("warning: every request failed (first error: \(why)); the output is the retriever's order\n".utf8))
@@ -124,6 +139,28 @@ struct Rerank: AsyncParsableCommand {
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: out + ".summary.json")
         print("wrote \(out), \(out).report.txt, \(out).summary.json")
+    }
+
+    /// `--fusion-from`: the weight chosen on another run's reranked validation users.
+    func chooseWeight(from path: String) throws -> Double {
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--fusion-from \(path): no such file") }
+        let text = try TextFile.read(path)
+        var records: [CandidateRecord] = [], orders: [[String]] = []
+        let dec = JSONDecoder()
+        for (i, line) in TextFile.lines(text).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let r = try? dec.decode(RerankedRecord.self, from: Data(line.utf8)) else {
+                throw ValidationError("\(path):\(i + 1): not a reranked record (this command's output)")
+            }
+            let (rec, llm) = r.retrieverRecordAndLLMOrder
+            guard Set(llm) == Set(rec.candidates.map(\.itemId)), llm.count == rec.candidates.count else {
+                throw ValidationError("\(path):\(i + 1): the LLM order does not list the record's candidates")
+            }
+            records.append(rec); orders.append(llm)
+        }
+        if records.isEmpty { throw ValidationError("--fusion-from \(path): no records") }
+        let w = RankFusion.chooseWeight(records: records, llmOrders: orders)
+        FileHandle.standardError.write(Data("fusion weight \(w), chosen on \(records.count) users of \(path)\n".utf8))
+        return w
     }
 
     /// `--dry-run`: one `{user_id, messages}` line per user.
