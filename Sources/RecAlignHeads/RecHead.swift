@@ -53,8 +53,9 @@ public final class RecHead: Module {
 
     /// Item states the tower reads: [n, C] frozen embeddings -> [n, H] (not normalised when projected or when
     /// an ID part is added). In training mode each item's ID vector is dropped with probability `idDropout`.
-    public func itemStates(_ embeddings: Tensor, rng: inout SeededRNG) -> Tensor {
-        let ids = itemID.map { idPart($0.weight, rng: &rng) }
+    /// `useIDs` false scores every item from its text alone (another corpus's items: the ID table is not theirs).
+    public func itemStates(_ embeddings: Tensor, useIDs: Bool = true, rng: inout SeededRNG) -> Tensor {
+        let ids = useIDs ? itemID.map { idPart($0.weight, rng: &rng) } : nil
         if config.itemInput == .id, let ids { return ids }
         let a: Tensor
         if let linear { a = linear(embeddings, rng: &rng) } else if let moe { a = moe(embeddings, rng: &rng) } else { a = l2Normalize(embeddings) }
@@ -84,13 +85,17 @@ public final class RecHead: Module {
     }
 
     /// Inference: item vectors [n, H] and the vectors of `histories` (item rows, oldest first) [U, H],
-    /// row-major, from frozen embeddings [n, C]. No gradients; dropout off.
+    /// row-major, from frozen embeddings [n, C]. No gradients; dropout off. `useIDs` false: text alone for every
+    /// item (a head trained on another corpus, whose ID table does not index these items).
     public func vectors(itemEmbeddings: [Float], itemCount n: Int, histories: [[Int32]],
-                        batchSize: Int = 256) throws -> (items: [Float], users: [Float], dim: Int) {
+                        batchSize: Int = 256, useIDs: Bool = true) throws -> (items: [Float], users: [Float], dim: Int) {
         guard itemEmbeddings.count == n * config.inputDim else {
             throw HeadError.badInput("\(itemEmbeddings.count) embedding values for \(n) items x \(config.inputDim)")
         }
-        if itemID != nil && n != config.itemCount {
+        if !useIDs && config.itemInput == .id {
+            throw HeadError.badInput("the head scores items by ID alone: it has no text path for another corpus's items")
+        }
+        if useIDs && itemID != nil && n != config.itemCount {
             throw HeadError.badInput("the head holds ID vectors for \(config.itemCount) items; the corpus has \(n)")
         }
         for (u, h) in histories.enumerated() {
@@ -103,7 +108,7 @@ public final class RecHead: Module {
         defer { train(wasTraining) }
         return Autograd.noGrad {
             var rng = SeededRNG(seed: 0)
-            let states = itemStates(Tensor(itemEmbeddings, shape: [n, config.inputDim]), rng: &rng)
+            let states = itemStates(Tensor(itemEmbeddings, shape: [n, config.inputDim]), useIDs: useIDs, rng: &rng)
             let items = itemVectors(states: states)
             let dim = items.lastDim
             var users = [Float](repeating: 0, count: histories.count * dim)

@@ -5,6 +5,7 @@ import RecAlignRetrieval
 import RecAlignHeads
 import RecAlignData
 import RecAlignMetrics
+import RecAlignFormats
 
 /// What a path given to `--compare` or `--tuned` holds: every command that reads a model takes these three the
 /// same way, told apart by the files inside.
@@ -60,6 +61,15 @@ public enum TunedSource: Equatable, Sendable {
         }
     }
 
+    /// The corpus the source was trained on when it is not `corpus` (its `recalign_training.json` names
+    /// another): it is then evaluated zero-shot, a head's ID vectors unused. nil for a source without provenance.
+    public func transferredFrom(to corpus: String) throws -> String? {
+        let dir: String
+        switch self { case let .model(p), let .adapter(p), let .head(p): dir = p }
+        guard let p = try Provenance.read(dir), p.corpus != corpus else { return nil }
+        return p.corpus
+    }
+
     /// The encoder a head's item embeddings come from when it is not the base model: the `encoder/` folder a
     /// joint or stacked run saves beside the head (a model or adapter folder); nil when there is none.
     public static func headEncoder(_ dir: String) -> TunedSource? {
@@ -86,6 +96,7 @@ public func headItemEmbeddings(_ dir: String, towers: TextTowers) throws -> [Flo
 public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, label: String) throws -> ResultTable {
     let head = try loadHead(dir)
     let corpus = towers.corpus
+    let useIDs = try TunedSource.head(dir).transferredFrom(to: corpus.dataset.name) == nil
     let items = try headItemEmbeddings(dir, towers: towers)
     var table = ResultTable()
     for setting in plan.settings {
@@ -94,7 +105,7 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
             let users = corpus.split.evaluatedUsers(stage, setting)
             if users.isEmpty { continue }
             let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
-            let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist)
+            let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist, useIDs: useIDs)
             let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
             let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude)
             table.append(method: label, setting: setting, split: stage, ranks: ranks)
@@ -117,7 +128,9 @@ public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int3
     case let .head(dir)?:
         let head = try loadHead(dir)
         let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
-        return try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount, histories: hist)
+        let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
+        return try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount,
+                                histories: hist, useIDs: useIDs)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)

@@ -70,17 +70,23 @@ struct Evaluate: ParsableCommand {
         for path in compare {
             let source = TunedSource(path: path)
             var sourcePlan = tunedPlan
-            // A run trained on the warm split has seen the cold items' interactions: no cold rows for it.
-            if try Provenance.read(path)?.setting == EvalSetting.warm.rawValue, sourcePlan.settings.contains(.cold) {
+            var label = source.label
+            if let other = try source.transferredFrom(to: corpus.dataset.name) {
+                // Zero-shot transfer: trained on another corpus, so nothing of this one leaks; a head's ID vectors
+                // index the other corpus's items and are left out.
+                label += " (from \(other))"
+                note("\(source.label): trained on \(other), evaluated zero-shot on \(corpus.dataset.name)")
+            } else if try Provenance.read(path)?.setting == EvalSetting.warm.rawValue, sourcePlan.settings.contains(.cold) {
+                // A run trained on the warm split has seen the cold items' interactions: no cold rows for it.
                 sourcePlan.settings.removeAll { $0 == .cold }
                 note("\(source.label): trained on the warm split, which holds the cold items' interactions; its cold rows are left out")
             }
             if sourcePlan.settings.isEmpty { continue }
             if case let .head(dir) = source {
-                table.rows += try headRows(dir, towers: towers, plan: sourcePlan, label: source.label).rows
+                table.rows += try headRows(dir, towers: towers, plan: sourcePlan, label: label).rows
             } else if let enc = try source.encoder(base: modelOptions.model, maxLength: modelOptions.maxLength) {
                 let t = TextTowers(encoder: modelOptions.prepared(enc), corpus: corpus, userMaxLength: userMaxLength, batchSize: modelOptions.batchSize)
-                table.rows += try TwoTowerEvaluation.run(towers: t, plan: sourcePlan, label: source.label, log: note).rows
+                table.rows += try TwoTowerEvaluation.run(towers: t, plan: sourcePlan, label: label, log: note).rows
             }
         }
         table.comparison = RowComparison(reference: reference, draws: bootstrapDraws, seed: bootstrapSeed)

@@ -92,16 +92,21 @@ func logprobBody(_ top: [(String, Double)]) -> String {
         #expect(RankFusion.fuse(retriever: ret, llm: llm, weight: 1) == llm)
         // w = 0.5: a and d tie (1/61 + 1/64), as do b and c; ties keep retriever order.
         #expect(RankFusion.fuse(retriever: ret, llm: llm, weight: 0.5) == ["a", "d", "b", "c"])
-        // w = 0.6: d = 0.6/61 + 0.4/64 > a = 0.6/64 + 0.4/61.
-        #expect(RankFusion.fuse(retriever: ret, llm: llm, weight: 0.6) == ["d", "a", "c", "b"])
+        // w = 0.6: d = 0.6/61 + 0.4/64 = 0.016086 > c = 0.6/62 + 0.4/63 = 0.016026 > b = 0.6/63 + 0.4/62
+        // = 0.015975 > a = 0.6/64 + 0.4/61 = 0.015932: past 0.5 the LLM's order wins whole on a full reversal.
+        #expect(RankFusion.fuse(retriever: ret, llm: llm, weight: 0.6) == ["d", "c", "b", "a"])
+        // w = 0.4 mirrors it: the retriever's order.
+        #expect(RankFusion.fuse(retriever: ret, llm: llm, weight: 0.4) == ret)
     }
 
     @Test func weightChosenOnValidationPrefersTheBetterOrderThenTheRetriever() {
         func rec(_ target: String) -> CandidateRecord {
             CandidateRecord(userId: target, history: [], candidates: ["a", "b", "c"].map { CandidateItem(itemId: $0, text: $0) }, target: target)
         }
-        // The LLM puts the target first where the retriever has it last: the full LLM weight wins.
-        #expect(RankFusion.chooseWeight(records: [rec("c"), rec("c")], llmOrders: [["c", "b", "a"], ["c", "a", "b"]]) == 1)
+        // The LLM puts the target first where the retriever has it last. c leads the first list for w > 0.5
+        // (w/61 + (1-w)/63 > w/63 + (1-w)/61) and the second for w > 0.663 (against a = w/62 + (1-w)/61):
+        // 0.7 is the smallest weight of the grid with both targets first.
+        #expect(RankFusion.chooseWeight(records: [rec("c"), rec("c")], llmOrders: [["c", "b", "a"], ["c", "a", "b"]]) == 0.7)
         // The LLM is always wrong: weight 0 (all weights below 0.5 tie; the smallest is kept).
         #expect(RankFusion.chooseWeight(records: [rec("a"), rec("a")], llmOrders: [["c", "b", "a"], ["b", "c", "a"]]) == 0)
     }

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignData
+import RecAlignFormats
 import RecAlignHeads
 import RecAlignModels
 import RecAlignRetrieval
@@ -74,5 +75,31 @@ import RecAlignTestSupport
             #expect(abs(row.metrics.recall10 - reference.metrics.recall10) < 1e-9 && abs(row.metrics.ndcg10 - reference.metrics.ndcg10) < 1e-6,
                     "\(row.setting) \(row.split): head \(row.metrics) vs frozen \(reference.metrics)")
         }
+    }
+
+    /// A head trained on another corpus (its provenance names it) is scored zero-shot: its ID table, sized for the
+    /// other corpus's items, is left out and every item is scored from text, so an identity adaptor with random ID
+    /// vectors still equals the frozen mean tower; the same head claiming this corpus is refused (the table's size
+    /// does not match).
+    @Test(.enabled(if: TestPaths.hasModel)) func aHeadFromAnotherCorpusIsScoredFromTextAlone() throws {
+        let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
+        let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
+        var plan = EvaluationPlan()
+        plan.stages = [.test]; plan.settings = [.warm]; plan.whitening = false; plan.baselines = false; plan.meanOfLast = 5
+        let frozen = try TwoTowerEvaluation.run(towers: towers, plan: plan)
+        let dir = TestPaths.tempDir("transfer-head")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let head = RecHead(config: HeadConfig(adaptor: .linear, tower: .mean, inputDim: towers.encoder.dimension, maxHistory: 5,
+                                              dropout: 0, itemInput: .textAndID, itemCount: corpus.itemCount + 7), seed: 3)
+        try HeadFiles.save(head, to: dir)
+        try Provenance(setting: "warm", corpus: "ml-other", method: "head mean").write(to: dir)
+        #expect(try TunedSource.head(dir).transferredFrom(to: corpus.dataset.name) == "ml-other")
+        let rows = try headRows(dir, towers: towers, plan: plan, label: "head").rows
+        let reference = try #require(frozen.rows.first { $0.method == "frozen (mean of last 5)" })
+        let row = try #require(rows.first)
+        #expect(abs(row.metrics.recall10 - reference.metrics.recall10) < 1e-9 && abs(row.metrics.ndcg10 - reference.metrics.ndcg10) < 1e-6,
+                "transferred head \(row.metrics) vs frozen \(reference.metrics)")
+        try Provenance(setting: "warm", corpus: corpus.dataset.name, method: "head mean").write(to: dir)
+        #expect(throws: HeadError.self) { try headRows(dir, towers: towers, plan: plan, label: "head") }
     }
 }
