@@ -7,6 +7,9 @@ public struct ExplanationFindings: Codable, Equatable, Sendable {
     public var historyTitles: [String]
     /// Genres of the shown history items that the text names.
     public var historyGenres: [String]
+    /// Those of `historyGenres` the recommended item lacks: the prompt shows the item's genres, so naming one of
+    /// them may echo the item rather than the history.
+    public var historyOnlyGenres: [String]
     /// Title-like mentions found (quoted text, "Title (YEAR)"), as written.
     public var mentions: [String]
     /// The mentions that match no catalog title.
@@ -15,7 +18,8 @@ public struct ExplanationFindings: Codable, Equatable, Sendable {
     public var grounded: Bool { !historyTitles.isEmpty || !historyGenres.isEmpty }
     public var hallucinates: Bool { !hallucinated.isEmpty }
     enum CodingKeys: String, CodingKey {
-        case historyTitles = "history_titles", historyGenres = "history_genres", mentions, hallucinated
+        case historyTitles = "history_titles", historyGenres = "history_genres", historyOnlyGenres = "history_only_genres",
+             mentions, hallucinated
     }
 }
 
@@ -29,12 +33,14 @@ public struct ExplanationFindings: Codable, Equatable, Sendable {
 ///   case-insensitively, with a few written forms each (`genreForms`: "sci-fi" / "science fiction",
 ///   "children's" / "children" / "kids", "romance" / "romantic", ...).
 /// * Hallucinated: a title-like mention matches no catalog title. Mentions are text in double quotes
-///   (straight or curly) that starts with a capital letter or digit (genre names excluded), and the run of
-///   capitalised words (joined by short lower-case words: of, the, and...) before a "(YEAR)". A mention
-///   matches when its normalised form, or that of a trailing run of its words ("Like Toy Story (1995)" ->
-///   "Toy Story"), is a normalised form of some catalog title (`TitleText.variants`, alternative names
-///   included). The year is not compared. Real films outside the catalog (ml-100k ends in 1998) count as
-///   hallucinated: the explanation cites something the system does not hold.
+///   (straight or curly) that starts with a capital letter or digit (genre names excluded), and, outside
+///   quotes, the run of capitalised words (joined by short lower-case words: of, the, and...) before a
+///   "(YEAR)". A mention matches when, cut at its first "(YEAR)" (models copy the prompt's "Title (1997)
+///   (Drama)"), its normalised form or that of a trailing run of its words ("Like Toy Story (1995)" -> "Toy
+///   Story") is a normalised form of some catalog title (`TitleText.variants`, alternative names included),
+///   or when it is whole words of a title the prompt showed ("The Langoliers" of the recommended "Stephen
+///   King's The Langoliers"). The year is not compared. Real films outside the catalog (ml-100k ends in
+///   1998) count as hallucinated: the explanation cites something the system does not hold.
 public struct ExplanationCheck: Sendable {
     public let catalog: MovieCatalog
 
@@ -66,8 +72,10 @@ public struct ExplanationCheck: Sendable {
         "adventure": ["adventure", "adventures"],
     ]
 
-    /// Checks `text` against the shown history (item rows, as in the prompt).
-    public func check(_ text: String, history: [Int]) -> ExplanationFindings {
+    /// Checks `text` against the shown history (item rows, as in the prompt); `item` is the recommended item's
+    /// row, whose title (or a part of it, "The Langoliers" of "Stephen King's The Langoliers") is no
+    /// hallucination either.
+    public func check(_ text: String, history: [Int], item: Int? = nil) -> ExplanationFindings {
         let norm = " " + TitleText.normalise(text) + " "
         var titles: [String] = []
         for r in history {
@@ -84,8 +92,16 @@ public struct ExplanationCheck: Sendable {
             if forms.contains(where: { lower.contains(" " + ExplanationCheck.wordsOnly($0) + " ") }) { genres.append(g) }
         }
         let mentions = ExplanationCheck.mentions(in: text).filter { !isGenre($0) }
-        let hallucinated = mentions.filter { !matchesCatalog($0) }
-        return ExplanationFindings(historyTitles: titles, historyGenres: genres, mentions: mentions, hallucinated: hallucinated)
+        let shown = (history + (item.map { [$0] } ?? [])).flatMap { TitleText.variants(catalog.titles[$0]) }.map { " \($0) " }
+        let hallucinated = mentions.filter { m in
+            if matchesCatalog(m) { return false }
+            // Part of a title the prompt showed, as whole words.
+            let n = TitleText.normalise(ExplanationCheck.beforeFirstYear(m))
+            return n.isEmpty || !shown.contains { $0.contains(" \(n) ") }
+        }
+        let itemGenres = Set(item.map { catalog.genres[$0] } ?? [])
+        return ExplanationFindings(historyTitles: titles, historyGenres: genres, historyOnlyGenres: genres.filter { !itemGenres.contains($0) },
+                                   mentions: mentions, hallucinated: hallucinated)
     }
 
     func isGenre(_ s: String) -> Bool {
@@ -93,9 +109,10 @@ public struct ExplanationCheck: Sendable {
         return ExplanationCheck.genreForms.values.contains { $0.contains(l) }
     }
 
-    /// True when the mention, or a trailing run of its words, is a catalog title.
+    /// True when the mention, or a trailing run of its words, is a catalog title. What follows a "(YEAR)" in
+    /// the mention is dropped first: models copy the prompt's "Title (1997) (Drama)".
     func matchesCatalog(_ mention: String) -> Bool {
-        let words = TitleText.normalise(mention).split(separator: " ")
+        let words = TitleText.normalise(ExplanationCheck.beforeFirstYear(mention)).split(separator: " ")
         guard !words.isEmpty else { return true }
         for start in 0..<words.count where catalog.contains(normalised: words[start...].joined(separator: " ")) { return true }
         return false
@@ -122,7 +139,8 @@ public struct ExplanationCheck: Sendable {
         return false
     }
 
-    /// Title-like mentions in order of appearance, without repeats: quoted spans, then "Title (YEAR)" runs.
+    /// Title-like mentions in order of appearance, without repeats: quoted spans, then "Title (YEAR)" runs
+    /// outside the quoted spans.
     public static func mentions(in text: String) -> [String] {
         var out: [String] = []
         func add(_ s: String) {
@@ -130,24 +148,41 @@ public struct ExplanationCheck: Sendable {
             guard t.count >= 2, t.count <= 100, let c = t.first, c.isUppercase || c.isNumber else { return }
             if !out.contains(t) { out.append(t) }
         }
-        for q in quoted(text) { add(q) }
-        for y in beforeYear(text) { add(y) }
+        let (spans, rest) = quoted(text)
+        for q in spans { add(q) }
+        for y in beforeYear(rest) { add(y) }
         return out
     }
 
-    /// Spans between straight double quotes, and between “ and ”.
-    static func quoted(_ text: String) -> [String] {
+    /// The text before the first "(YEAR)" (a year 1870-2099), or all of it.
+    static func beforeFirstYear(_ s: String) -> String {
+        let chars = Array(s)
+        var i = 0
+        while i + 5 < chars.count {
+            if chars[i] == "(", chars[i + 5] == ")", let y = Int(String(chars[(i + 1)...(i + 4)])), (1870...2099).contains(y) {
+                return String(chars[0..<i])
+            }
+            i += 1
+        }
+        return s
+    }
+
+    /// Spans between straight double quotes, and between “ and ”; and the text with each span (quotes
+    /// included) replaced by " | ", which ends any "Title (YEAR)" run.
+    static func quoted(_ text: String) -> (spans: [String], rest: String) {
         var out: [String] = []
+        var rest = ""
         var open: Character? = nil
         var cur = ""
         for ch in text {
             if let o = open {
-                if (o == "\"" && ch == "\"") || (o == "“" && ch == "”") { out.append(cur); open = nil; cur = "" }
-                else if ch == "\n" { open = nil; cur = "" }
+                if (o == "\"" && ch == "\"") || (o == "“" && ch == "”") { out.append(cur); open = nil; cur = ""; rest += " | " }
+                else if ch == "\n" { rest += String(o) + cur + "\n"; open = nil; cur = "" }
                 else { cur.append(ch) }
-            } else if ch == "\"" || ch == "“" { open = ch }
+            } else if ch == "\"" || ch == "“" { open = ch } else { rest.append(ch) }
         }
-        return out
+        if let o = open { rest += String(o) + cur }
+        return (out, rest)
     }
 
     /// True when a word ends a sentence: it ends in ".", "!", "?" or ";", and is not an abbreviation ("E.T.",

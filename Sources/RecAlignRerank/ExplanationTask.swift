@@ -26,7 +26,8 @@ public struct ExplanationCase: Sendable {
     public var itemId: String
     /// 1-based position of the item in the user's candidate list.
     public var rank: Int
-    /// The item's catalog title.
+    /// The item's catalog row and title.
+    public var itemRow: Int
     public var title: String
     /// The shown history (catalog rows, oldest first).
     public var history: [Int]
@@ -51,7 +52,7 @@ public struct ExplanationCase: Sendable {
             }
             for (i, c) in r.candidates.prefix(max(top, 0)).enumerated() {
                 let item = try row(c.itemId, "candidate")
-                out.append(ExplanationCase(userId: r.userId, itemId: c.itemId, rank: i + 1, title: catalog.titles[item], history: hist,
+                out.append(ExplanationCase(userId: r.userId, itemId: c.itemId, rank: i + 1, itemRow: item, title: catalog.titles[item], history: hist,
                                            messages: prompt.messages(historyTitles: hist.map { catalog.titles[$0] },
                                                                      item: catalog.describe(item))))
             }
@@ -83,7 +84,7 @@ public struct ExplanationLine: Codable, Equatable, Sendable {
         let text = g.text?.trimmingCharacters(in: .whitespacesAndNewlines)
         explanation = text
         if let text, !text.isEmpty {
-            let f = check.check(text, history: c.history)
+            let f = check.check(text, history: c.history, item: c.itemRow)
             findings = f; status = .ok; grounded = f.grounded; hallucinated = f.hallucinates
         } else {
             findings = nil; status = text == nil ? .transportFailure : .parseFailure; grounded = false; hallucinated = false
@@ -101,6 +102,8 @@ public struct ExplanationReport: Codable, Equatable, Sendable {
     public var grounded: Int
     public var groundedByTitle: Int
     public var groundedByGenre: Int
+    /// Naming a history genre the recommended item lacks (not an echo of the item's genres in the prompt).
+    public var groundedByHistoryOnlyGenre: Int
     public var hallucinated: Int
     /// Title-like mentions found, and how many matched no catalog title.
     public var mentions: Int
@@ -108,7 +111,8 @@ public struct ExplanationReport: Codable, Equatable, Sendable {
     public var setup: [String]
     enum CodingKeys: String, CodingKey {
         case explanations, answered, empty, transportFailures = "transport_failures", grounded,
-             groundedByTitle = "grounded_by_title", groundedByGenre = "grounded_by_genre", hallucinated, mentions,
+             groundedByTitle = "grounded_by_title", groundedByGenre = "grounded_by_genre",
+             groundedByHistoryOnlyGenre = "grounded_by_history_only_genre", hallucinated, mentions,
              hallucinatedMentions = "hallucinated_mentions", setup
     }
 
@@ -121,6 +125,7 @@ public struct ExplanationReport: Codable, Equatable, Sendable {
         grounded = ok.filter(\.grounded).count
         groundedByTitle = ok.filter { !$0.historyTitles.isEmpty }.count
         groundedByGenre = ok.filter { !$0.historyGenres.isEmpty }.count
+        groundedByHistoryOnlyGenre = ok.filter { !$0.historyOnlyGenres.isEmpty }.count
         hallucinated = ok.filter(\.hallucinates).count
         mentions = ok.reduce(0) { $0 + $1.mentions.count }
         hallucinatedMentions = ok.reduce(0) { $0 + $1.hallucinated.count }
@@ -137,6 +142,7 @@ public struct ExplanationReport: Codable, Equatable, Sendable {
         s += "| grounded (a history title or genre) | \(grounded) | \(share(grounded)) |\n"
         s += "| names a history title | \(groundedByTitle) | \(share(groundedByTitle)) |\n"
         s += "| names a history genre | \(groundedByGenre) | \(share(groundedByGenre)) |\n"
+        s += "| names a history genre the recommended item lacks | \(groundedByHistoryOnlyGenre) | \(share(groundedByHistoryOnlyGenre)) |\n"
         s += "| hallucinated (a title-like mention not in the catalog) | \(hallucinated) | \(share(hallucinated)) |\n"
         s += "\n\(explanations) explanations asked; \(answered) answered, \(empty) empty, \(transportFailures) failed requests; "
             + "\(mentions) title-like mentions, \(hallucinatedMentions) not in the catalog\n"

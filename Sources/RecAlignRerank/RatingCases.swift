@@ -29,9 +29,13 @@ extension RatingCase {
                 history: shown.map { RatedTitle(title: catalog.titles[Int($0.item)], rating: $0.rating) },
                 demonstrations: picked.map { RatedTitle(title: catalog.describe(Int(pool[$0].item)), rating: pool[$0].rating) },
                 target: catalog.describe(Int(target.item)))
+            let shownRows = shown.map { Int($0.item) } + picked.map { Int(pool[$0].item) } + [Int(target.item)]
+            let echoes = shownRows.flatMap { r in
+                [catalog.describe(r), catalog.titles[r], MovieLensLoader.splitTitle(catalog.titles[r]).title]
+            }
             return RatingCase(userId: userIds[u], itemId: catalog.itemIds[Int(target.item)], truth: target.rating,
                               fallback: fallback[u], messages: messages,
-                              baselines: baselines.map { (name: $0.name, value: $0.values[u]) })
+                              baselines: baselines.map { (name: $0.name, value: $0.values[u]) }, echoes: echoes)
         }
     }
 }

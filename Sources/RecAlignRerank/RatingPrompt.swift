@@ -55,21 +55,27 @@ public struct RatingPrompt: Sendable {
 /// Reads a rating from free text: the first number in the text that lies on the scale. "I'd say 4 out of
 /// 5" -> 4; "Rating: 3.5 stars" -> 3.5; "Toy Story (1995) gets a 4" -> 4 (1995 is off the scale and skipped);
 /// "10/10" -> nil. A number is ASCII digits with an optional ".digits" part ("4." is 4, "4,5" is 4; words such
-/// as "four" are not read). A title's own digits ("Toy Story 2") can be taken for the rating: the prompt asks
-/// for the number alone.
+/// as "four" are not read). Small models echo the prompt, so some numbers are not read: the titles the prompt
+/// showed (`ignoring`, removed from the text first: "Free Willy 3: The Rescue (1997) ... as 2" is 2), numbers
+/// inside a closed double-quoted span that holds a letter (another title; a quoted "4" still counts), and a
+/// list number followed by a quoted title (`1. "Heat"`, the history's format). An unquoted title the prompt
+/// did not show can still lend its digits ("Toy Story 2 is a 4" is 2).
 public struct RatingParser: Sendable {
     public let scale: ClosedRange<Float>
     public init(scale: ClosedRange<Float> = 1...5) { self.scale = scale }
 
-    public func parse(_ text: String) -> Float? {
-        for n in RatingParser.numbers(in: text) where scale.contains(n) { return n }
+    public func parse(_ text: String, ignoring echoes: [String] = []) -> Float? {
+        var t = text
+        for e in echoes.filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) { t = t.replacingOccurrences(of: e, with: " ") }
+        for n in RatingParser.numbers(in: t) where scale.contains(n) { return n }
         return nil
     }
 
-    /// Every unsigned decimal number in the text, in order.
+    /// Every unsigned decimal number in the text that is not part of a quoted title or a list marker, in order.
     static func numbers(in text: String) -> [Float] {
         var out: [Float] = []
         let chars = Array(text)
+        let inTitle = quotedTitleMask(chars)
         var i = 0
         while i < chars.count {
             guard chars[i].isASCII, chars[i].isNumber else { i += 1; continue }
@@ -79,9 +85,25 @@ public struct RatingParser: Sendable {
                 j += 1
                 while j < chars.count, chars[j].isASCII, chars[j].isNumber { j += 1 }
             }
-            if let v = Float(String(chars[i..<j])), v.isFinite { out.append(v) }
+            let listMarker = j + 2 < chars.count && chars[j] == "." && chars[j + 1] == " " && "\"“".contains(chars[j + 2])
+            if !inTitle[i], !listMarker, let v = Float(String(chars[i..<j])), v.isFinite { out.append(v) }
             i = j
         }
         return out
+    }
+
+    /// True at each character inside a closed double-quoted span ("..." or “...”) that contains a letter.
+    static func quotedTitleMask(_ chars: [Character]) -> [Bool] {
+        var mask = [Bool](repeating: false, count: chars.count)
+        var open: Int? = nil
+        for (k, c) in chars.enumerated() {
+            if let o = open {
+                if c == "\"" || c == "”" {
+                    if chars[(o + 1)..<k].contains(where: \.isLetter) { for m in o...k { mask[m] = true } }
+                    open = nil
+                } else if c == "\n" { open = nil }
+            } else if c == "\"" || c == "“" { open = k }
+        }
+        return mask
     }
 }

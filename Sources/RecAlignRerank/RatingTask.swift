@@ -22,11 +22,14 @@ public struct RatingCase: Sendable {
     public var messages: [ChatMessage]
     /// Other methods' predictions of the same rating, by name, in report order (global mean, user mean, MF).
     public var baselines: [(name: String, value: Float)]
+    /// The titles the prompt shows (with and without year and genres): an answer echoing them is read without
+    /// their digits (`RatingParser.parse(_:ignoring:)`).
+    public var echoes: [String]
 
     public init(userId: String, itemId: String, truth: Float, fallback: Float, messages: [ChatMessage],
-                baselines: [(name: String, value: Float)]) {
+                baselines: [(name: String, value: Float)], echoes: [String] = []) {
         self.userId = userId; self.itemId = itemId; self.truth = truth; self.fallback = fallback
-        self.messages = messages; self.baselines = baselines
+        self.messages = messages; self.baselines = baselines; self.echoes = echoes
     }
 }
 
@@ -52,7 +55,7 @@ public struct RatingLine: Codable, Equatable, Sendable {
     public init(_ c: RatingCase, _ g: GeneratedText, parser: RatingParser) {
         userId = c.userId; itemId = c.itemId; rating = c.truth
         answer = g.text; error = g.error
-        parsed = g.text.flatMap(parser.parse)
+        parsed = g.text.flatMap { parser.parse($0, ignoring: c.echoes) }
         predicted = parsed ?? c.fallback
         status = g.text == nil ? .transportFailure : (parsed == nil ? .parseFailure : .ok)
         baselines = Dictionary(uniqueKeysWithValues: c.baselines.map { ($0.name, $0.value) })

@@ -44,7 +44,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.") var concurrency = 1
     @Option(help: "Seconds per attempt.") var timeout: Double = 120
     @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
-    @Option(help: "max_tokens of each answer (default: rating 16, explain 96).") var maxTokens: Int?
+    @Option(help: "max_tokens of each answer (default: rating 32, explain 96).") var maxTokens: Int?
     @Option(help: "Sampling temperature.") var temperature: Double = 0
     @Option(help: "JSON object merged into each request, e.g. '{\"repeat_penalty\": 1.3}' for llama.cpp.") var extraBody: String?
     @Option(help: "Only the first USERS users (rating: by user row; explain: records of --candidates).") var limit: Int?
@@ -106,11 +106,14 @@ struct Generate: AsyncParsableCommand {
                      "MF: \(base.chosen.config) (validation RMSE \(String(format: "%.4f", base.chosen.validRMSE)) over "
                      + "\(ratings.userCount) users; \(base.grid.count) grid points)"]
         if dryRun { try writePrompts(cases.map { ($0.userId, $0.itemId, $0.messages) }) }
-        var lines = cases.map { RatingLine($0, GeneratedText(text: nil, error: nil, attempts: 0, seconds: 0), parser: RatingParser(scale: ratings.scale)) }
+        // Without an LLM (--dry-run) each line carries the baselines only.
+        var lines = cases.map { RatingLine($0, GeneratedText(text: nil, attempts: 0), parser: RatingParser(scale: ratings.scale)) }
         var llm: String? = nil
         if !dryRun {
-            setup.append("LLM: \(model!) at \(server!); \(shots ?? 0)-shot, history \(history), temperature \(temperature)")
-            let answers = try await generate(cases.map(\.messages), maxTokens: maxTokens ?? 16, what: "rated")
+            let start = Date()
+            let answers = try await generate(cases.map(\.messages), maxTokens: maxTokens ?? 32, what: "rated")
+            setup.append("LLM: \(model!) at \(server!); \(shots ?? 0)-shot, history \(history), temperature \(temperature); "
+                         + GenerateTiming(answers, seconds: Date().timeIntervalSince(start)).text)
             let parser = RatingParser(scale: ratings.scale)
             lines = zip(cases, answers).map { RatingLine($0, $1, parser: parser) }
             llm = "LLM \((shots ?? 0) == 0 ? "zero-shot" : "\(shots!)-shot")"
@@ -133,13 +136,15 @@ struct Generate: AsyncParsableCommand {
             try writePrompts(cases.map { ($0.userId, $0.itemId, $0.messages) })
             return
         }
+        let start = Date()
         let answers = try await generate(cases.map(\.messages), maxTokens: maxTokens ?? 96, what: "explained")
+        let timing = GenerateTiming(answers, seconds: Date().timeIntervalSince(start))
         let check = ExplanationCheck(catalog: catalog)
         let lines = zip(cases, answers).map { ExplanationLine($0, $1, check: check) }
         try AtomicFile.write(try jsonl(lines), to: out)
         let report = ExplanationReport(lines: lines, setup: [
             "candidates \(path): first \(n) of \(all.count) users, top \(top ?? 1) each; history \(history) titles",
-            "LLM: \(model!) at \(server!); temperature \(temperature)"])
+            "LLM: \(model!) at \(server!); temperature \(temperature); \(timing.text)"])
         try finish(report.table, report, wrote: [out])
     }
 
@@ -155,6 +160,15 @@ struct Generate: AsyncParsableCommand {
                 if done == total || done % 10 == 0 { FileHandle.standardError.write(Data("\(what) \(done)/\(total)\n".utf8)) }
             }
         } catch let e as GenerationError { throw CommandFailure(e.description) }
+    }
+
+    /// Wall time of a run and the mean seconds per request, for the report.
+    struct GenerateTiming {
+        let text: String
+        init(_ answers: [GeneratedText], seconds: Double) {
+            let mean = answers.isEmpty ? 0 : answers.reduce(0) { $0 + $1.seconds } / Double(answers.count)
+            text = String(format: "%d requests in %.0f s (%.1f s each)", answers.count, seconds, mean)
+        }
     }
 
     /// Prints the table and writes it to <out>.report.txt, the report as JSON to <out>.summary.json.

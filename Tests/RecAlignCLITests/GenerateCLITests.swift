@@ -38,7 +38,7 @@ import RecAlignTestSupport
         // Few-shot: system, 2 demonstration pairs, the question; a short free-text request.
         let body = try #require(try JSONSerialization.jsonObject(with: Data(server.requests[0].body.utf8)) as? [String: Any])
         #expect((body["messages"] as? [[String: String]])?.map { $0["role"]! } == ["system", "user", "assistant", "user", "assistant", "user"])
-        #expect(body["max_tokens"] as? Int == 16 && body["model"] as? String == "stub")
+        #expect(body["max_tokens"] as? Int == 32 && body["model"] as? String == "stub")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + ".summary.json"))) as? [String: Any])
         let report = try #require(summary["report"] as? [String: Any])
         #expect(report["parsed"] as? Int == 4 && report["parse_failures"] as? Int == 2 && report["interactions"] as? Int == 6)

@@ -6,13 +6,13 @@ import RecAlignMetrics
 
 @Suite struct ExplanationTests {
     static let catalog = MovieCatalog(
-        itemIds: (1...9).map(String.init),
+        itemIds: (1...10).map(String.init),
         titles: ["Toy Story (1995)", "Usual Suspects, The (1995)", "Heat (1995)", "Seven (Se7en) (1995)",
                  "City of Lost Children, The (Cité des enfants perdus, La) (1995)", "E.T. the Extra-Terrestrial (1982)",
-                 "Star Wars (1977)", "Big (1988)", "Fargo (1996)"],
+                 "Star Wars (1977)", "Big (1988)", "Fargo (1996)", "Stephen King's The Langoliers (1995)"],
         genres: [["Animation", "Children's", "Comedy"], ["Crime", "Thriller"], ["Action", "Crime", "Thriller"], ["Crime", "Thriller"],
                  ["Adventure", "Sci-Fi"], ["Children's", "Drama", "Fantasy", "Sci-Fi"], ["Action", "Adventure", "Romance", "Sci-Fi", "War"],
-                 ["Comedy", "Fantasy"], ["Crime", "Drama", "Thriller"]])
+                 ["Comedy", "Fantasy"], ["Crime", "Drama", "Thriller"], ["Horror"]])
     static let check = ExplanationCheck(catalog: catalog)
 
     @Test func titlesNormaliseWithAndWithoutYearAndArticle() {
@@ -42,8 +42,10 @@ import RecAlignMetrics
 
     @Test func groundedByAHistoryGenre() {
         let c = ExplanationTests.check
-        let a = c.check("You like crime thrillers, and this one is tense.", history: [2])
+        let a = c.check("You like crime thrillers, and this one is tense.", history: [2], item: 4)
         #expect(a.historyGenres == ["Crime", "Thriller"] && a.historyTitles.isEmpty && a.grounded)
+        #expect(a.historyOnlyGenres == ["Crime", "Thriller"])     // City of Lost Children: Adventure, Sci-Fi
+        #expect(c.check("You like crime thrillers.", history: [2], item: 8).historyOnlyGenres.isEmpty)  // Fargo is both
         #expect(c.check("A science fiction adventure for you.", history: [4]).historyGenres == ["Adventure", "Sci-Fi"])
         #expect(c.check("Great for kids and families.", history: [0]).historyGenres == ["Children's"])
         // "Wars" is not the genre War; a genre of an item not in the history does not count.
@@ -64,6 +66,12 @@ import RecAlignMetrics
         // Quoted text that is not a title: lower-case phrases and genre names are not mentions.
         #expect(c.check("A \"feel-good\" \"Comedy\" for you.", history: [0]).mentions.isEmpty)
         #expect(c.check("A great \"Pulp Fiction\" style crime story.", history: [2]).hallucinated == ["Pulp Fiction"])
+        // The prompt's "Title (YEAR) (Genres)" copied back is the title; a year inside quotes is not a second mention.
+        let copied = c.check("You may like \"Fargo (1996) (Crime, Drama, Thriller)\".", history: [0], item: 8)
+        #expect(copied.mentions == ["Fargo (1996) (Crime, Drama, Thriller)"] && !copied.hallucinates)
+        // Part of a title the prompt showed is no hallucination; elsewhere it is.
+        #expect(!c.check("You may enjoy \"The Langoliers\".", history: [0], item: 9).hallucinates)
+        #expect(c.check("You may enjoy \"The Langoliers\".", history: [0]).hallucinated == ["The Langoliers"])
     }
 
     @Test func casesLinesAndReport() throws {
@@ -73,7 +81,7 @@ import RecAlignMetrics
                                                CandidateItem(itemId: "2", text: "x")])
         let cases = try ExplanationCase.build(records: [rec], lines: [4], path: "c.jsonl", catalog: ExplanationTests.catalog,
                                               top: 2, historyLength: 2)
-        #expect(cases.map(\.itemId) == ["7", "5"] && cases.map(\.rank) == [1, 2])
+        #expect(cases.map(\.itemId) == ["7", "5"] && cases.map(\.rank) == [1, 2] && cases.map(\.itemRow) == [6, 4])
         #expect(cases[0].history == [2, 0])                      // the last two history items: Heat, Toy Story
         let prompt = cases[0].messages[1].content
         #expect(prompt.contains("1. \"Heat (1995)\"\n2. \"Toy Story (1995)\""))
@@ -95,11 +103,12 @@ import RecAlignMetrics
         ]
         #expect(lines[0].explanation == "Like Heat, it is full of action." && lines[0].grounded && !lines[0].hallucinated)
         #expect(lines[0].findings?.historyGenres == ["Action"])
+        #expect(lines[0].findings?.historyOnlyGenres == [])        // Star Wars is an action film too
         #expect(!lines[1].grounded && lines[1].hallucinated)
         #expect(lines[2].status == .parseFailure && lines[3].status == .transportFailure && lines[3].findings == nil)
         let r = ExplanationReport(lines: lines, setup: [])
         #expect(r.explanations == 4 && r.answered == 2 && r.empty == 1 && r.transportFailures == 1)
-        #expect(r.grounded == 1 && r.groundedByTitle == 1 && r.groundedByGenre == 1 && r.hallucinated == 1)
+        #expect(r.grounded == 1 && r.groundedByTitle == 1 && r.groundedByGenre == 1 && r.groundedByHistoryOnlyGenre == 0 && r.hallucinated == 1)
         #expect(r.mentions == 1 && r.hallucinatedMentions == 1)
         #expect(r.table.contains("| grounded (a history title or genre) | 1 | 0.500 |"))
     }

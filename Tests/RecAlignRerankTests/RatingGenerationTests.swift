@@ -10,14 +10,25 @@ import RecAlignTestSupport
     @Test(arguments: [
         ("4", Float(4)), ("Rating: 3.5 stars", 3.5), ("I'd rate it 4 out of 5.", 4), ("Toy Story (1995) gets a 4", 4),
         ("(4 stars, 80%)", 4), ("5.0", 5), ("4.", 4), ("6 or maybe 2", 2), ("**3**", 3), ("4,5", 4),
+        ("The user will rate \"Free Willy 3: The Rescue (1997)\" a 2.", 2), ("\"4\"", 4), ("1. \"Heat\": 5", 5),
+        ("Toy Story 2 is a 4", 2),
     ])
     func parserTakesTheFirstNumberOnTheScale(text: String, expected: Float) {
         #expect(RatingParser().parse(text) == expected, "\(text)")
     }
 
-    @Test(arguments: ["10/10", "0", "five stars", "", "I cannot predict that.", "-", "1995"])
+    @Test(arguments: ["10/10", "0", "five stars", "", "I cannot predict that.", "-", "1995", "The user's history: 1. \"Wedding"])
     func parserFindsNoRating(text: String) {
         #expect(RatingParser().parse(text) == nil, "\(text)")
+    }
+
+    /// Echoes of the prompt's titles lose their digits, closed quotes or not.
+    @Test func parserIgnoresTheTitlesThePromptShowed() {
+        let echoes = ["Free Willy 3: The Rescue (1997) (Adventure)", "Free Willy 3: The Rescue (1997)", "Free Willy 3: The Rescue"]
+        #expect(RatingParser().parse("The user will rate the movie \"Free Willy 3: The Rescue (1997) (Adventure) as 2.", ignoring: echoes) == 2)
+        #expect(RatingParser().parse("The user will rate the movie \"Free Willy 3: The Rescue (1997) (Adventure)\" as", ignoring: echoes) == nil)
+        #expect(RatingParser().parse("Free Willy 3: The Rescue gets 4", ignoring: echoes) == 4)
+        #expect(RatingParser().parse("Free Willy 3: The Rescue gets 4") == 3)
     }
 
     @Test func parserFollowsTheScale() {
@@ -46,6 +57,8 @@ import RecAlignTestSupport
         // The last two visible ratings: the last train one (item 4, rated 1), then the validation one (item 5, rated 4).
         #expect(c.messages[0].content.hasSuffix("(oldest first):\n1. \"Clueless (1995)\": 1\n2. \"Babe (1995)\": 4"))
         #expect(c.messages[1].content.hasPrefix("How will the user rate the movie \"Casino (1995) (Drama)\"? (1 being lowest and 5 being highest)"))
+        #expect(Set(c.echoes) == ["Clueless (1995) (Comedy)", "Clueless (1995)", "Clueless", "Babe (1995) (Children's)", "Babe (1995)",
+                                  "Babe", "Casino (1995) (Drama)", "Casino (1995)", "Casino"])
         let none = try #require(RatingGenerationTests.cases(history: 0, shots: 0).first)
         #expect(!none.messages[0].content.contains("history"))
     }
