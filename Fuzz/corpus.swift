@@ -49,5 +49,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     guard let ds = try? CorpusLoader.load(path: dir, options: options) else { return 0 }
     _ = ds.report.description
+    // Ratings, when kept, are one per interaction and finite.
+    if let r = ds.ratings { precondition(r.count == ds.interactions.count && r.allSatisfy(\.isFinite)) }
     return 0
 }

@@ -39,11 +39,15 @@ public struct LoadReport: Equatable, Sendable, CustomStringConvertible {
     /// Users dropped for having fewer than `minUserInteractions` interactions, and their interactions.
     public var usersDropped: Int = 0
     public var interactionsDroppedWithUsers: Int = 0
+    /// Kept interactions without a rating in a corpus that has ratings (an empty value); any makes
+    /// `Dataset.ratings` nil, since a rating split needs every one.
+    public var missingRatings: Int = 0
     public init() {}
     public var description: String {
         "read \(rawInteractions) interactions; skipped \(skippedLines) malformed lines; "
             + "dropped \(duplicatesDropped) duplicates and \(usersDropped) users "
             + "(\(interactionsDroppedWithUsers) interactions) below the minimum"
+            + (missingRatings > 0 ? "; \(missingRatings) interactions have no rating (ratings unavailable)" : "")
     }
 }
 
@@ -56,6 +60,10 @@ public struct Dataset: Equatable, Sendable {
     public var itemIds: [String]
     /// All interactions, sorted by user row, then chronologically (timestamp, then item row).
     public var interactions: [Interaction]
+    /// The explicit rating of each interaction (parallel to `interactions`) when the corpus has one for every
+    /// kept interaction (ml-100k's `rating` column, u.data's third field, a JSONL `rating` key); else nil.
+    /// Only rating tasks read it: the ranking protocol stays implicit (every interaction counts once).
+    public var ratings: [Float]? = nil
     /// Item field names in file order (e.g. movie_title, release_year, class), without the id field.
     public var itemFieldNames: [String]
     /// Field name -> value for each item row ("" when the item has no value).
@@ -87,11 +95,13 @@ public struct Dataset: Equatable, Sendable {
 
 /// A corpus as read from files, before the protocol's cleaning.
 struct RawCorpus {
-    /// One interaction and its 1-based line in `interactionsPath`.
-    struct Record { var user: String; var item: String; var timestamp: Double; var line = 0 }
+    /// One interaction, its 1-based line in `interactionsPath` and its explicit rating (nil: none or empty).
+    struct Record { var user: String; var item: String; var timestamp: Double; var line = 0; var rating: Float? = nil }
     var name: String
     /// The file the records come from, and the item file read (nil: the corpus has none).
     var interactionsPath = ""
+    /// True when the interactions file has a rating column / field (some values may still be empty).
+    var hasRatings = false
     var itemSource: String? = nil
     var records: [Record] = []
     var itemFieldNames: [String] = []
@@ -152,21 +162,29 @@ struct RawCorpus {
         for (r, id) in userIds.enumerated() { userRow[id] = Int32(r) }
         var itemRow: [String: Int32] = [:]
         for (r, id) in itemIds.enumerated() { itemRow[id] = Int32(r) }
-        var interactions = survivors.map { i -> Interaction in
+        // (user row, timestamp, item row) is a total order here (one record per user and item), so sorting the
+        // records first gives the interactions and their ratings in the same order.
+        let ordered = survivors.map { i -> (Interaction, Float?) in
             let r = records[i]
-            return Interaction(userRow: userRow[r.user]!, itemRow: itemRow[r.item]!, timestamp: r.timestamp)
+            return (Interaction(userRow: userRow[r.user]!, itemRow: itemRow[r.item]!, timestamp: r.timestamp), r.rating)
+        }.sorted {
+            if $0.0.userRow != $1.0.userRow { return $0.0.userRow < $1.0.userRow }
+            if $0.0.timestamp != $1.0.timestamp { return $0.0.timestamp < $1.0.timestamp }
+            return $0.0.itemRow < $1.0.itemRow
         }
-        interactions.sort {
-            if $0.userRow != $1.userRow { return $0.userRow < $1.userRow }
-            if $0.timestamp != $1.timestamp { return $0.timestamp < $1.timestamp }
-            return $0.itemRow < $1.itemRow
+        let interactions = ordered.map(\.0)
+        var ratings: [Float]? = nil
+        if hasRatings {
+            let known = ordered.compactMap(\.1)
+            report.missingRatings = ordered.count - known.count
+            if known.count == ordered.count { ratings = known }
         }
 
         var itemFields: [String: [String]] = [:]
         for f in itemFieldNames { itemFields[f] = itemIds.map { itemRecords[$0]?[f] ?? "" } }
         var userFields: [String: [String]] = [:]
         for f in userFieldNames { userFields[f] = userIds.map { userRecords[$0]?[f] ?? "" } }
-        return Dataset(name: name, userIds: userIds, itemIds: itemIds, interactions: interactions,
+        return Dataset(name: name, userIds: userIds, itemIds: itemIds, interactions: interactions, ratings: ratings,
                        itemFieldNames: itemFieldNames, itemFields: itemFields,
                        userFieldNames: userFieldNames, userFields: userFields, itemSource: itemSource, report: report)
     }

@@ -52,7 +52,8 @@ enum JSONValue: Decodable {
 /// Reader of JSON Lines corpora.
 public enum JSONLLoader {
     /// Loads interactions from `interactions` (one object per line: `user_id`, `item_id` as string or
-    /// integer, `timestamp` as number or numeric string; other keys ignored), item fields from `items`
+    /// integer, `timestamp` as number or numeric string, optional `rating` as a finite number, numeric string
+    /// or null (missing), kept as `Dataset.ratings`; other keys ignored), item fields from `items`
     /// (one object per line with `item_id` and any other keys, e.g. `text`, `title`) and user fields from
     /// `users` (`user_id` + other keys). Field names are sorted alphabetically; values become strings
     /// (arrays joined with spaces).
@@ -72,7 +73,17 @@ public enum JSONLLoader {
             guard let ts = tv.number else {
                 raw.errors.add(interactions, line.number, "timestamp '\(tv.text)' is not a number"); continue
             }
-            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number))
+            var rating: Float? = nil
+            if let rv = obj["rating"] {
+                raw.hasRatings = true
+                if case .null = rv {} else {
+                    guard let r = rv.number.flatMap(finiteRating) else {
+                        raw.errors.add(interactions, line.number, "rating '\(rv.text)' is not a finite number"); continue
+                    }
+                    rating = r
+                }
+            }
+            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number, rating: rating))
         }
         if let items {
             (raw.itemFieldNames, raw.itemRecords) = try readRecords(items, key: "item_id", decoder, &raw.errors)

@@ -22,7 +22,8 @@ public enum MovieLensLoader {
         return (title, year)
     }
 
-    /// Loads `<folder>/u.data` (user \t item \t rating \t timestamp, no header), `<folder>/u.item`
+    /// Loads `<folder>/u.data` (user \t item \t rating \t timestamp, no header; the rating a finite number, kept
+    /// as `Dataset.ratings`), `<folder>/u.item`
     /// (pipe-separated, Latin-1: id|title (year)|release date|video date|URL|19 genre flags) when present,
     /// and `<folder>/u.user` (id|age|gender|occupation|zip) when present.
     /// Item fields: movie_title, release_year (from the title, else from the release date), class
@@ -32,6 +33,7 @@ public enum MovieLensLoader {
         var raw = RawCorpus(name: (folder as NSString).lastPathComponent)
         let dataPath = dir.appendingPathComponent("u.data")
         raw.interactionsPath = dataPath
+        raw.hasRatings = true
         for line in try TextLines(path: dataPath).lines {
             let f = splitFields(line.text, 0x09)
             guard f.count == 4 else {
@@ -44,7 +46,10 @@ public enum MovieLensLoader {
             guard let ts = parseTimestamp(f[3]) else {
                 raw.errors.add(dataPath, line.number, "timestamp '\(f[3])' is not a number"); continue
             }
-            raw.records.append(.init(user: String(f[0]), item: String(f[1]), timestamp: ts, line: line.number))
+            guard let rating = parseRating(f[2]) else {
+                raw.errors.add(dataPath, line.number, "rating '\(f[2])' is not a finite number"); continue
+            }
+            raw.records.append(.init(user: String(f[0]), item: String(f[1]), timestamp: ts, line: line.number, rating: rating))
         }
 
         let itemPath = dir.appendingPathComponent("u.item")

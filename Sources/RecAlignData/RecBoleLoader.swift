@@ -29,8 +29,9 @@ public enum RecBoleLoader {
     /// Loads `<folder>/<name>.inter` (required; columns `user_id`, `item_id`, optionally `timestamp`)
     /// and, when present, `<name>.item` (keyed by `item_id`) and `<name>.user` (keyed by `user_id`).
     /// `name` defaults to the folder's last path component, or the only `.inter` file in the folder.
-    /// Without a `timestamp` column the file order is the time order. Other columns (rating...) are ignored:
-    /// feedback is implicit. Item and user fields are kept as strings. In every file a non-empty value of a
+    /// Without a `timestamp` column the file order is the time order. A `rating` column (of any type) must hold
+    /// finite numbers (empty: missing) and becomes `Dataset.ratings`; feedback stays implicit for ranking.
+    /// Other columns are ignored. Item and user fields are kept as strings. In every file a non-empty value of a
     /// `float` column must be a finite number (`float_seq`: space-separated finite numbers), else its line is bad.
     public static func load(folder: String, name: String? = nil, options: LoadOptions = LoadOptions()) throws -> Dataset {
         let base = try resolveName(folder: folder, name: name)
@@ -50,6 +51,8 @@ public enum RecBoleLoader {
         }
         let t = cols.firstIndex(where: { $0.name == "timestamp" })
         let numeric = numericColumns(cols, except: [u, it] + (t.map { [$0] } ?? []))
+        let rc = cols.firstIndex(where: { $0.name == "rating" })
+        raw.hasRatings = rc != nil
         raw.records.reserveCapacity(inter.lines.count)
         for (k, line) in inter.lines.dropFirst().enumerated() {
             let f = splitFields(line.text, 0x09)
@@ -74,7 +77,15 @@ public enum RecBoleLoader {
                 }
                 ts = v
             }
-            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number))
+            var rating: Float? = nil
+            if let rc, !f[rc].allSatisfy({ $0 == " " }) {
+                guard let r = parseRating(f[rc]) else {
+                    raw.errors.add(interPath, line.number, "rating '\(f[rc])' is not a finite number")
+                    continue
+                }
+                rating = r
+            }
+            raw.records.append(.init(user: user, item: item, timestamp: ts, line: line.number, rating: rating))
         }
 
         if FileManager.default.fileExists(atPath: stem + ".item") {

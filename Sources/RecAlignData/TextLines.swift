@@ -55,6 +55,12 @@ func parseTimestamp(_ s: Substring) -> Double? {
     return v
 }
 
+/// An explicit rating: a number finite also as a Float, or nil; whitespace around it is ignored.
+func parseRating(_ s: Substring) -> Float? { parseTimestamp(s).flatMap(finiteRating) }
+
+/// `v` as a Float rating when finite in Float (1e300 is not), else nil.
+func finiteRating(_ v: Double) -> Float? { Float(v).isFinite ? Float(v) : nil }
+
 /// Splits a line into fields on an ASCII separator byte (fast: works on UTF-8 code units, keeps empty fields).
 func splitFields(_ line: Substring, _ separator: UInt8) -> [Substring] {
     line.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }

@@ -20,7 +20,10 @@ public enum RerankInputError: Error, CustomStringConvertible, Equatable {
 public enum RerankInput {
     /// Reads candidates.jsonl (`CandidatesFile.read`) and checks every record: a non-empty user id,
     /// candidate ids non-empty and unique within the record. Errors name the file and line.
-    public static func load(path: String) throws -> [CandidateRecord] {
+    public static func load(path: String) throws -> [CandidateRecord] { try loadWithLines(path: path).records }
+
+    /// `load`, with each record's 1-based line in the file (for later errors that name the line).
+    public static func loadWithLines(path: String) throws -> (records: [CandidateRecord], lines: [Int]) {
         guard FileManager.default.fileExists(atPath: path) else { throw RerankInputError.missing(path: path) }
         let records = try CandidatesFile.read(path: path)
         if records.isEmpty { throw RerankInputError.empty(path: path) }
@@ -42,6 +45,6 @@ public enum RerankInput {
                 }
             }
         }
-        return records
+        return (records, records.indices.map { $0 < lines.count ? lines[$0] : $0 + 1 })
     }
 }

@@ -4,6 +4,7 @@ import RecAlignFormats
 import Testing
 @testable import RecAlignRerank
 import RecAlignMetrics
+import RecAlignTestSupport
 
 @Suite struct ChatClientTests {
     static let msgs = [ChatMessage(role: "user", content: "rank them")]

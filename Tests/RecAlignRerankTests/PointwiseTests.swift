@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import RecAlignRerank
 import RecAlignMetrics
+import RecAlignTestSupport
 
 /// A logprob body as llama.cpp's OpenAI endpoint returns it: the first token and its top alternatives.
 func logprobBody(_ top: [(String, Double)]) -> String {

@@ -1,4 +1,4 @@
-// LocalHTTPServer: a tiny scripted HTTP/1.1 server on 127.0.0.1 (POSIX sockets) for the client tests.
+// LocalHTTPServer: a tiny scripted HTTP/1.1 server on 127.0.0.1 (POSIX sockets) for the client and CLI tests.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,20 +6,20 @@ import Glibc
 
 /// Answers each request as a script says: a status and body after a delay, or a dropped connection.
 /// One thread per connection; `Connection: close` on every answer. Stops on `stop()`.
-final class LocalHTTPServer: @unchecked Sendable {
-    enum Reply {
+public final class LocalHTTPServer: @unchecked Sendable {
+    public enum Reply {
         case respond(status: Int, body: String, delay: Double)
         /// Close the connection without answering.
         case drop
     }
 
     /// One request as received.
-    struct Request {
-        var head: String
-        var body: String
+    public struct Request {
+        public var head: String
+        public var body: String
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let fd: Int32
     private let lock = NSLock()
     private var received: [Request] = []
@@ -27,11 +27,11 @@ final class LocalHTTPServer: @unchecked Sendable {
     private let handler: @Sendable (Int, Request) -> Reply
 
     /// The base URL to give a client.
-    var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
-    var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
 
     /// `handler(i, request)` decides the reply to the i-th request (0-based, in arrival order).
-    init(handler: @escaping @Sendable (Int, Request) -> Reply) throws {
+    public init(handler: @escaping @Sendable (Int, Request) -> Reply) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -57,14 +57,14 @@ final class LocalHTTPServer: @unchecked Sendable {
     }
 
     /// A port on which nothing listens (bound, then closed), for connection-refused tests.
-    static func deadPort() throws -> UInt16 {
+    public static func deadPort() throws -> UInt16 {
         let s = try LocalHTTPServer { _, _ in .drop }
         let p = s.port
         s.stop()
         return p
     }
 
-    func stop() {
+    public func stop() {
         lock.lock(); running = false; lock.unlock()
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
@@ -129,7 +129,7 @@ final class LocalHTTPServer: @unchecked Sendable {
     }
 
     /// A chat-completions body whose first choice says `content`.
-    static func chatBody(_ content: String) -> String {
+    public static func chatBody(_ content: String) -> String {
         let obj: [String: Any] = ["id": "x", "object": "chat.completion",
                                   "choices": [["index": 0, "message": ["role": "assistant", "content": content]]]]
         return String(decoding: try! JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
