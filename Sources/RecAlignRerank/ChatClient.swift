@@ -233,6 +233,13 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
         throw ChatClientError.badResponse("no message content in the first choice")
     }
 
+    /// The request headers (the API key when there is one).
+    func headers(accept: String) -> [(String, String)] {
+        var h = [("Content-Type", "application/json"), ("Accept", accept)]
+        if let k = config.apiKey, !k.isEmpty { h.append(("Authorization", "Bearer \(k)")) }
+        return h
+    }
+
     enum AttemptResult: Sendable { case answered(Int, Data), timeout, connection(String) }
 
     func countRequest() { lock.lock(); sent += 1; lock.unlock() }
@@ -240,9 +247,7 @@ public final class ChatClient: ChatCompleting, @unchecked Sendable {
     /// One POST with a hard deadline.
     func attempt(_ body: Data) async -> AttemptResult {
         countRequest()
-        var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
-        if let k = config.apiKey, !k.isEmpty { headers.append(("Authorization", "Bearer \(k)")) }
-        switch await HTTPPost.post(url: config.endpoint, headers: headers, body: body, timeout: config.timeout) {
+        switch await HTTPPost.post(url: config.endpoint, headers: headers(accept: "application/json"), body: body, timeout: config.timeout) {
         case let .answered(status, data): return .answered(status, data)
         case .timeout: return .timeout
         case let .connection(m): return .connection(m)

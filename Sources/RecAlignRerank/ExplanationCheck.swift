@@ -78,12 +78,8 @@ public struct ExplanationCheck: Sendable {
     public func check(_ text: String, history: [Int], item: Int? = nil) -> ExplanationFindings {
         let norm = " " + TitleText.normalise(text) + " "
         var titles: [String] = []
-        for r in history {
-            let t = catalog.titles[r]
-            let named = TitleText.variants(t).contains { form in
-                norm.contains(" " + form + " ") && (form.contains(" ") || ExplanationCheck.capitalisedWord(form, in: text))
-            }
-            if named && !titles.contains(t) { titles.append(t) }
+        for r in history where catalog.names(r, normalised: norm, text: text) && !titles.contains(catalog.titles[r]) {
+            titles.append(catalog.titles[r])
         }
         let lower = " " + ExplanationCheck.wordsOnly(text.lowercased()) + " "
         var genres: [String] = []
@@ -128,15 +124,6 @@ public struct ExplanationCheck: Sendable {
 
     static func collapseWhitespaceKeepingApostrophes(_ s: String) -> String {
         s.split(separator: " ").joined(separator: " ")
-    }
-
-    /// True when `word` (normalised, lower case) occurs in `text` as a whole word starting with a capital letter.
-    static func capitalisedWord(_ word: String, in text: String) -> Bool {
-        for w in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }) {
-            guard let first = w.first, first.isUppercase || first.isNumber else { continue }
-            if w.lowercased().replacingOccurrences(of: "'", with: "") == word { return true }
-        }
-        return false
     }
 
     /// Title-like mentions in order of appearance, without repeats: quoted spans, then "Title (YEAR)" runs

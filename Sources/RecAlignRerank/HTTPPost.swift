@@ -27,6 +27,25 @@ enum HTTPPost {
     }()
 
     static func post(url: URL, headers: [(String, String)], body: Data, timeout: Double) async -> HTTPOutcome {
+        await execute(url: url, headers: headers, body: body, timeout: timeout,
+                      delegate: { ResponseAccumulator(request: $0, maxBodySize: maxBody) }) { response in
+            .answered(status: Int(response.status.code), body: Data(response.body.map { Array($0.readableBytesView) } ?? []))
+        }
+    }
+
+    /// A POST whose answer is server-sent events: each `data:` payload goes to `onEvent` as it arrives (on an
+    /// event loop). A 2xx answer gives an empty body; any other status the body read (for the error message).
+    static func stream(url: URL, headers: [(String, String)], body: Data, timeout: Double,
+                       onEvent: @escaping @Sendable (String) -> Void) async -> HTTPOutcome {
+        await execute(url: url, headers: headers, body: body, timeout: timeout,
+                      delegate: { _ in EventStreamDelegate(onEvent: onEvent) }) { .answered(status: $0.status, body: $0.errorBody) }
+    }
+
+    /// Runs a request through `delegate`, racing a timer; `map` turns the delegate's result into the outcome.
+    static func execute<D: HTTPClientResponseDelegate>(url: URL, headers: [(String, String)], body: Data, timeout: Double,
+                                                       delegate make: (HTTPClient.Request) -> D,
+                                                       map: @escaping @Sendable (D.Response) -> HTTPOutcome) async -> HTTPOutcome
+        where D.Response: Sendable {
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(url: url.absoluteString, method: .POST, headers: HTTPHeaders(headers),
@@ -39,8 +58,7 @@ enum HTTPPost {
         let loop = client.eventLoopGroup.next()
         let outcome = loop.makePromise(of: HTTPOutcome.self)
         let decided = LoopFlag()   // touched on `loop` only
-        let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: maxBody),
-                                  eventLoop: .delegate(on: loop))
+        let task = client.execute(request: request, delegate: make(request), eventLoop: .delegate(on: loop))
         let timer = loop.scheduleTask(in: .nanoseconds(Int64(max(timeout, 0) * 1e9))) {
             guard decided.claim() else { return }
             outcome.succeed(.timeout)
@@ -50,11 +68,8 @@ enum HTTPPost {
             timer.cancel()
             guard decided.claim() else { return }
             switch result {
-            case let .success(response):
-                outcome.succeed(.answered(status: Int(response.status.code),
-                                          body: Data(response.body.map { Array($0.readableBytesView) } ?? [])))
-            case let .failure(error):
-                outcome.succeed(.connection(describe(error)))
+            case let .success(response): outcome.succeed(map(response))
+            case let .failure(error): outcome.succeed(.connection(describe(error)))
             }
         }
         return (try? await outcome.futureResult.get()) ?? .timeout

@@ -45,6 +45,26 @@ public struct MovieCatalog: Sendable {
     public func row(of id: String) -> Int? { rowOf[id] }
     /// True when some catalog title has this normalised form.
     public func contains(normalised: String) -> Bool { known.contains(normalised) }
+    /// True when `text` names the title of `row` (or one of its alternative names) as whole words; `normalised`
+    /// is `" " + TitleText.normalise(text) + " "`. A one-word title must be capitalised in the text, so "a big
+    /// fan" does not name "Big (1988)".
+    public func names(_ row: Int, normalised: String, text: String) -> Bool {
+        TitleText.variants(titles[row]).contains { form in
+            normalised.contains(" " + form + " ") && (form.contains(" ") || TitleText.capitalisedWord(form, in: text))
+        }
+    }
+
+    /// Rows (of `among`, else the whole catalog) whose titles `text` names, in row order; a title contained in a
+    /// longer named one is left out ("Heat" when the text names "Heat and Dust").
+    public func rowsNamed(in text: String, among: [Int]? = nil) -> [Int] {
+        let norm = " " + TitleText.normalise(text) + " "
+        let hits = (among ?? Array(0..<count)).filter { names($0, normalised: norm, text: text) }
+        let forms = hits.map { " " + TitleText.normalise(titles[$0]) + " " }
+        return hits.enumerated().filter { i, _ in
+            !forms.enumerated().contains { j, f in j != i && f.count > forms[i].count && f.contains(forms[i]) }
+        }.map(\.element)
+    }
+
     /// "Title (year)" followed by the genres in parentheses when there are any: "Heat (1995) (Action, Crime)".
     public func describe(_ row: Int) -> String {
         genres[row].isEmpty ? titles[row] : "\(titles[row]) (\(genres[row].joined(separator: ", ")))"
@@ -80,6 +100,15 @@ public enum TitleText {
     static func stripYear(_ s: String) -> String {
         let split = MovieLensLoader.splitTitle(s)
         return split.year == nil ? s : split.title
+    }
+
+    /// True when `word` (normalised, lower case) occurs in `text` as a whole word starting with a capital letter.
+    static func capitalisedWord(_ word: String, in text: String) -> Bool {
+        for w in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }) {
+            guard let first = w.first, first.isUppercase || first.isNumber else { continue }
+            if w.lowercased().replacingOccurrences(of: "'", with: "") == word { return true }
+        }
+        return false
     }
 
     /// The normalised forms of a catalog title: the whole title, the title without its parenthesised

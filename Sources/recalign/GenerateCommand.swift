@@ -38,15 +38,9 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "rating: 0 = zero-shot, k = k of the user's own train ratings as demonstrations (default 0).") var shots: Int?
     @Option(help: "Most recent history items shown (rating: with their ratings; 0 = none).") var history = 10
     @Option(help: "Seed of the demonstration draw, the MF start and the server's sampler.") var seed = 42
-    @Option(help: "Server base URL (root, /v1, or the full chat/completions URL).") var server: String?
+    @OptionGroup var llm: LLMServerOptions
     @Option(help: "Model name sent to the server.") var model: String?
-    @Option(help: "Environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
-    @Option(help: "Requests in flight at once.") var concurrency = 1
-    @Option(help: "Seconds per attempt.") var timeout: Double = 120
-    @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
     @Option(help: "max_tokens of each answer (default: rating 32, explain 96).") var maxTokens: Int?
-    @Option(help: "Sampling temperature.") var temperature: Double = 0
-    @Option(help: "JSON object merged into each request, e.g. '{\"repeat_penalty\": 1.3}' for llama.cpp.") var extraBody: String?
     @Option(help: "Only the first USERS users (rating: by user row; explain: records of --candidates).") var limit: Int?
     @Option(help: "Output JSONL (with --dry-run, the prompts).") var out: String
     @Flag(help: "Write the prompts ({user_id, item_id, messages} per line) and send nothing.") var dryRun = false
@@ -65,21 +59,10 @@ struct Generate: AsyncParsableCommand {
             try requireCount(top ?? 1, atLeast: 1, "--top")
             try requireCount(history, atLeast: 1, "--history")
         }
-        try requireCount(concurrency, atLeast: 1, "--concurrency")
-        try requireCount(retries, atLeast: 0, "--retries")
         try requireCount(maxTokens ?? 1, atLeast: 1, "--max-tokens")
         if let l = limit { try requireCount(l, atLeast: 1, "--limit") }
-        if !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
-        if !(temperature >= 0 && temperature.isFinite) { throw ValidationError("--temperature must be >= 0") }
         if out.isEmpty { throw ValidationError("--out must name a file") }
-        if let e = extraBody, (try? JSONValue.object(from: e)) == nil { throw ValidationError("--extra-body must be a JSON object: \(e)") }
-        if !dryRun {
-            guard let s = server else { throw ValidationError("--server URL is required (e.g. http://127.0.0.1:8088) unless --dry-run") }
-            guard let url = URL(string: s), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw ValidationError("--server '\(s)' is not an http:// or https:// URL (write the scheme, e.g. http://\(s))")
-            }
-            if model == nil { throw ValidationError("--model is required unless --dry-run") }
-        }
+        try llm.check(needsServer: !dryRun, model: model)
     }
 
     func run() async throws {
@@ -108,18 +91,18 @@ struct Generate: AsyncParsableCommand {
         if dryRun { try writePrompts(cases.map { ($0.userId, $0.itemId, $0.messages) }) }
         // Without an LLM (--dry-run) each line carries the baselines only.
         var lines = cases.map { RatingLine($0, GeneratedText(text: nil, attempts: 0), parser: RatingParser(scale: ratings.scale)) }
-        var llm: String? = nil
+        var llmRow: String? = nil
         if !dryRun {
             let start = Date()
             let answers = try await generate(cases.map(\.messages), maxTokens: maxTokens ?? 32, what: "rated")
-            setup.append("LLM: \(model!) at \(server!); \(shots ?? 0)-shot, history \(history), temperature \(temperature); "
+            setup.append("LLM: \(model!) at \(llm.server!); \(shots ?? 0)-shot, history \(history), temperature \(llm.temperature); "
                          + GenerateTiming(answers, seconds: Date().timeIntervalSince(start)).text)
             let parser = RatingParser(scale: ratings.scale)
             lines = zip(cases, answers).map { RatingLine($0, $1, parser: parser) }
-            llm = "LLM \((shots ?? 0) == 0 ? "zero-shot" : "\(shots!)-shot")"
+            llmRow = "LLM \((shots ?? 0) == 0 ? "zero-shot" : "\(shots!)-shot")"
             try AtomicFile.write(try jsonl(lines), to: out)
         }
-        let report = RatingReport(lines: lines, baselineNames: ["global mean", "user mean", "MF"], llm: llm, setup: setup)
+        let report = RatingReport(lines: lines, baselineNames: ["global mean", "user mean", "MF"], llm: llmRow, setup: setup)
         struct Summary: Encodable { var report: RatingReport; var mfGrid: [MFGridPoint]
             enum CodingKeys: String, CodingKey { case report, mfGrid = "mf_grid" } }
         try finish(report.table, Summary(report: report, mfGrid: base.grid), wrote: dryRun ? [] : [out])
@@ -144,17 +127,15 @@ struct Generate: AsyncParsableCommand {
         try AtomicFile.write(try jsonl(lines), to: out)
         let report = ExplanationReport(lines: lines, setup: [
             "candidates \(path): first \(n) of \(all.count) users, top \(top ?? 1) each; history \(history) titles",
-            "LLM: \(model!) at \(server!); temperature \(temperature); \(timing.text)"])
+            "LLM: \(model!) at \(llm.server!); temperature \(llm.temperature); \(timing.text)"])
         try finish(report.table, report, wrote: [out])
     }
 
     /// Sends the prompts (the first alone, as the server check) with --concurrency in flight.
     func generate(_ prompts: [[ChatMessage]], maxTokens: Int, what: String) async throws -> [GeneratedText] {
-        var config = ChatClientConfig(baseURL: URL(string: server!)!, model: model!, apiKey: ProcessInfo.processInfo.environment[apiKeyEnv])
-        config.timeout = timeout; config.retries = retries; config.seed = seed
-        config.extraBody = try extraBody.map { try JSONValue.object(from: $0) } ?? [:]
+        let config = try llm.config(model: model!, seed: seed)
         let runner = GenerationRunner(generator: ChatClient(config: config),
-                                      options: GenerationOptions(maxTokens: maxTokens, temperature: temperature), concurrency: concurrency)
+                                      options: GenerationOptions(maxTokens: maxTokens, temperature: llm.temperature), concurrency: llm.concurrency)
         do {
             return try await runner.runCheckingServer(prompts) { done, total in
                 if done == total || done % 10 == 0 { FileHandle.standardError.write(Data("\(what) \(done)/\(total)\n".utf8)) }

@@ -13,7 +13,7 @@ struct RecAlign: AsyncParsableCommand {
         export and evaluate shard their texts and users; rank 0 writes the files, the log and the progress bar.
         """,
         version: "0.1.0",
-        subcommands: [Encode.self, Merge.self, Evaluate.self, Export.self, Retrieve.self, Train.self, TrainHead.self, Rerank.self, Generate.self])
+        subcommands: [Encode.self, Merge.self, Evaluate.self, Export.self, Retrieve.self, Train.self, TrainHead.self, Rerank.self, Generate.self, Chat.self])
 
     /// ArgumentParser's entry, with MPI around it: started before parsing when an MPI launcher runs us,
     /// finalised after; ranks above 0 keep quiet on stdout; a failure on any rank ends the whole job.

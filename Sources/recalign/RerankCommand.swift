@@ -41,51 +41,33 @@ struct Rerank: AsyncParsableCommand {
     @Option(help: "A reranked JSONL of validation users (this command's output on `export --split valid` candidates): the fusion weight is the one of 0, 0.1, ..., 1 with the best NDCG@10 there.")
     var fusionFrom: String?
     @Option(help: "top_logprobs asked for in pointwise mode (1-20).") var topLogprobs = 10
-    @Option(help: "Server base URL (root, /v1, or the full chat/completions URL).") var server: String?
-    @Option(help: "Model name sent to the server.") var model: String?
-    @Option(help: "Environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
     @Option(help: "Prompt: chatrec | liu-zero | liu-few.") var prompt: PromptKind = .chatrec
     @Option(help: "Liu et al. task: sequential | direct.") var task: LiuTask = .sequential
     @Option(help: "Template file overriding the built-in prompt.") var template: String?
+    @OptionGroup var llm: LLMServerOptions
+    @Option(help: "Model name sent to the server.") var model: String?
     @Option(help: "Candidates shown to the model (K).") var topK = 20
     @Option(help: "Items the model is asked to return (N).") var topN = 10
     @Option(help: "Most recent history items shown.") var history = 10
     @Option(help: "Few-shot demonstrations (liu-few).") var shots = 3
     @Option(help: "Seed of the demonstration draw and of the server's sampler.") var seed = 42
     @Option(help: "Answer constraint: json-schema | grammar | plain.") var structured: StructuredOutput = .jsonSchema
-    @Option(help: "Requests in flight at once.") var concurrency = 1
-    @Option(help: "Seconds per attempt.") var timeout: Double = 120
-    @Option(help: "Retries after a timeout, connection error, 429 or 5xx.") var retries = 2
     @Option(help: "max_tokens of each answer.") var maxTokens = 256
-    @Option(help: "Sampling temperature.") var temperature: Double = 0
     @Option(help: "presence_penalty (not sent unless given).") var presencePenalty: Double?
     @Option(help: "frequency_penalty (not sent unless given).") var frequencyPenalty: Double?
-    @Option(help: "JSON object merged into each request, e.g. '{\"repeat_penalty\": 1.3}' for llama.cpp.")
-    var extraBody: String?
     @Option(help: "Rerank only the first USERS records.") var limit: Int?
     @Option(help: "Output JSONL (reranked records; with --dry-run, the prompts).") var out: String
     @Flag(help: "Write the prompts ({user_id, messages} per line) and send nothing.") var dryRun = false
 
     func validate() throws {
         if topK < 1 || topN < 1 { throw ValidationError("--top-k and --top-n must be at least 1") }
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        if retries < 0 || timeout <= 0 { throw ValidationError("--retries must be >= 0 and --timeout > 0") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
         try requireCount(history, atLeast: 0, "--history")
         try requireCount(shots, atLeast: 0, "--shots")
         try requireCount(maxTokens, atLeast: 1, "--max-tokens")
         if !(fusionWeight >= 0 && fusionWeight <= 1) { throw ValidationError("--fusion-weight must be between 0 and 1") }
         if !(1...20).contains(topLogprobs) { throw ValidationError("--top-logprobs must be between 1 and 20") }
-        if !(temperature >= 0 && temperature.isFinite) { throw ValidationError("--temperature must be >= 0") }
-        if !dryRun {
-            guard let s = server else {
-                throw ValidationError("--server URL is required (e.g. http://127.0.0.1:8088) unless --dry-run")
-            }
-            guard let url = URL(string: s), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw ValidationError("--server '\(s)' is not an http:// or https:// URL (write the scheme, e.g. http://\(s))")
-            }
-            if model == nil { throw ValidationError("--model is required unless --dry-run") }
-        }
+        try llm.check(needsServer: !dryRun, model: model)
     }
 
     func run() async throws {
@@ -101,23 +83,16 @@ struct Rerank: AsyncParsableCommand {
             try writePrompts(records, builder)
             return
         }
-        var config = ChatClientConfig(baseURL: URL(string: server!)!, model: model!,
-                                      apiKey: ProcessInfo.processInfo.environment[apiKeyEnv])
-        config.timeout = timeout; config.retries = retries; config.structured = structured
-        config.maxTokens = maxTokens; config.temperature = temperature; config.seed = seed
+        var config = try llm.config(model: model!, seed: seed)
+        config.structured = structured; config.maxTokens = maxTokens
         config.presencePenalty = presencePenalty; config.frequencyPenalty = frequencyPenalty
-        if let e = extraBody {
-            do { config.extraBody = try JSONValue.object(from: e) } catch {
-                throw ValidationError("--extra-body must be a JSON object: \(e)")
-            }
-        }
         let weight = try fusionFrom.map { try chooseWeight(from: $0) } ?? fusionWeight
         let client = ChatClient(config: config)
         let pointwise = mode == .pointwise
             ? PointwiseScorer(template: tmpl ?? DefaultTemplates.pointwise, client: client, topK: topK,
                               historyLength: history, topLogprobs: topLogprobs)
             : nil
-        let reranker = Reranker(builder: builder, client: client, concurrency: concurrency, pointwise: pointwise)
+        let reranker = Reranker(builder: builder, client: client, concurrency: llm.concurrency, pointwise: pointwise)
         let total = records.count
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
         let run = try await reranker.runCheckingServer(records) { done, n in

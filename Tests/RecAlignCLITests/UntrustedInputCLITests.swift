@@ -18,9 +18,9 @@ enum CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs the binary with `args`; `environment` entries are added to this process's environment. `launcher`
+    /// Runs the binary with `args` (`stdin` written to its standard input, then closed); `environment` entries are added to this process's environment. `launcher`
     /// (e.g. mpirun and its options) runs the binary under it.
-    static func run(_ args: [String], environment: [String: String] = [:], launcher: [String] = []) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:], launcher: [String] = [], stdin: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
         p.arguments = launcher.isEmpty ? args : Array(launcher.dropFirst()) + [binary] + args
@@ -28,7 +28,13 @@ enum CLI {
         p.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
+        let input = Pipe()
+        if stdin != nil { p.standardInput = input }
         try p.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
