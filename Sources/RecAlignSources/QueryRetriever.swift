@@ -6,79 +6,97 @@ import RecAlignHeads
 import RecAlignData
 
 /// Chat-REC's retrieval step for any source (`--tuned`: model, adapter or head; nil: the frozen encoder).
-/// The user's vector comes from the source's user tower over `history` (a text tower encodes the user text,
-/// a head runs its sequential tower or mean over the item states); a request is encoded by the same encoder as
-/// the items and, for a head, passed through the head's item side with no ID part (it is not a catalog item).
-/// The query is `normalise((1 - blend) * u + blend * normalise(m + a))`, where m is the request's vector and a
-/// the mean vector of the items it names; with no request, u alone.
+/// Two scores per item: the user's (the source's user tower over `history` against its item vectors: a text
+/// tower encodes the user text, a head runs its sequential tower or mean over the item states) and the
+/// request's (the request encoded by the items' encoder, plus the mean of the items it names, against the
+/// items' text vectors: a head's item side without its ID part, since an ID-heavy space barely moves with
+/// words). Each is standardised over the catalog (zero mean, unit variance) and the turn's score is
+/// `(1 - blend) * user + blend * request`; with no request, the user's score alone. Standardising makes
+/// `blend` mean the same for every source, whatever the spread of its scores.
 public final class QueryRetriever: @unchecked Sendable {
-    public let items: [Float]
     public let dim: Int
     public let itemCount: Int
-    public let user: [Float]
-    /// The request's vector in the item space; nil when the source cannot read text (an ID-only head).
+    /// The user's score of every item row.
+    let userScores: [Float]
+    /// Item vectors the request is scored against (unit norm) [itemCount, dim].
+    let textItems: [Float]
+    /// The request's vector; nil when the source cannot read text (an ID-only head).
     let encodeRequest: (String) throws -> [Float]?
 
     public init(source: TunedSource?, towers: TextTowers, history: [Int32]) throws {
         itemCount = towers.corpus.itemCount
+        let items: [Float], user: [Float]
         if case let .head(dir)? = source {
             let head = try loadHead(dir)
             let useIDs = try TunedSource.head(dir).transferredFrom(to: towers.corpus.dataset.name) == nil
-            let v = try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: towers), itemCount: itemCount,
-                                     histories: [history], useIDs: useIDs)
+            let embeddings = try headItemEmbeddings(dir, towers: towers)
+            let v = try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history], useIDs: useIDs)
             items = v.items; user = v.users; dim = v.dim
+            let readsText = head.config.itemInput != .id
+            textItems = readsText ? try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [], useIDs: false).items : items
             let encoder = try TunedSource.headEncoder(dir)?.encoder(base: towers.encoder.folder.path,
                                                                     maxLength: towers.encoder.maxLength) ?? towers.encoder
             encodeRequest = { text in
-                guard head.config.itemInput != .id else { return nil }
-                let e = encoder.encode([text]).values
-                return try head.vectors(itemEmbeddings: e, itemCount: 1, histories: [], useIDs: false).items
+                guard readsText else { return nil }
+                return try head.vectors(itemEmbeddings: encoder.encode([text]).values, itemCount: 1, histories: [], useIDs: false).items
             }
         } else {
             let m = towers.items()
-            items = m.values; dim = m.dim
+            items = m.values; dim = m.dim; textItems = m.values
             let encoder = towers.encoder
-            let userText = towers.builder.text(history).text
             let saved = encoder.maxLength
             encoder.maxLength = towers.userMaxLength
-            user = encoder.encode([userText]).values
+            user = encoder.encode([towers.builder.text(history).text]).values
             encoder.maxLength = saved
             encodeRequest = { encoder.encode([$0]).values }
         }
+        userScores = QueryRetriever.scores(items, QueryRetriever.normalised(user), dim: dim)
     }
 
-    /// True when requests change the query (false for an ID-only head).
+    /// True when requests change the list (false for an ID-only head).
     public func readsText() throws -> Bool { try encodeRequest("film") != nil }
 
-    /// The query vector of a turn (unit norm).
-    public func query(text: String?, anchors: [Int], blend: Float) throws -> [Float] {
-        let u = QueryRetriever.normalised(user)
-        var parts: [Float]? = nil
-        if let text, let m = try encodeRequest(text) { parts = QueryRetriever.normalised(m) }
+    /// Every item row's score for a turn: the user's alone, or blended with the request's.
+    public func scores(text: String?, anchors: [Int], blend: Float) throws -> [Float] {
+        var r: [Float]? = nil
+        if let text, let m = try encodeRequest(text) { r = QueryRetriever.normalised(m) }
         let valid = anchors.filter { $0 >= 0 && $0 < itemCount }
         if !valid.isEmpty {
             var a = [Float](repeating: 0, count: dim)
-            for r in valid { for j in 0..<dim { a[j] += items[r * dim + j] } }
+            for row in valid { for j in 0..<dim { a[j] += textItems[row * dim + j] } }
             a = QueryRetriever.normalised(a)
-            parts = parts.map { p in zip(p, a).map { $0 + $1 } } ?? a
+            r = QueryRetriever.normalised(r.map { zip($0, a).map { $0 + $1 } } ?? a)
         }
-        guard let r = parts.map(QueryRetriever.normalised) else { return u }
-        return QueryRetriever.normalised(zip(u, r).map { (1 - blend) * $0 + blend * $1 })
+        guard let r else { return userScores }
+        let u = QueryRetriever.standardised(userScores), q = QueryRetriever.standardised(QueryRetriever.scores(textItems, r, dim: dim))
+        return zip(u, q).map { (1 - blend) * $0 + blend * $1 }
     }
 
-    /// The `k` best item rows for `query` (dot product), skipping `exclude`; ties by row.
-    public func top(_ query: [Float], k: Int, exclude: Set<Int>) -> [(row: Int, score: Float)] {
-        var scored: [(row: Int, score: Float)] = []
-        scored.reserveCapacity(itemCount)
-        items.withUnsafeBufferPointer { it in
-            for r in 0..<itemCount where !exclude.contains(r) {
+    /// The `k` best item rows by `scores`, skipping `exclude`; ties by row.
+    public func top(_ scores: [Float], k: Int, exclude: Set<Int>) -> [(row: Int, score: Float)] {
+        var ranked = scores.indices.filter { !exclude.contains($0) }.map { (row: $0, score: scores[$0]) }
+        ranked.sort { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }
+        return Array(ranked.prefix(k))
+    }
+
+    /// Dot products of the rows of `items` [n, dim] with `v`.
+    static func scores(_ items: [Float], _ v: [Float], dim: Int) -> [Float] {
+        let n = items.count / dim
+        return items.withUnsafeBufferPointer { it in
+            (0..<n).map { r in
                 var s: Float = 0
-                for j in 0..<dim { s += it[r * dim + j] * query[j] }
-                scored.append((r, s))
+                for j in 0..<dim { s += it[r * dim + j] * v[j] }
+                return s
             }
         }
-        scored.sort { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }
-        return Array(scored.prefix(k))
+    }
+
+    /// Zero mean, unit variance (a constant vector becomes zeros).
+    static func standardised(_ x: [Float]) -> [Float] {
+        let n = Float(max(x.count, 1))
+        let mean = x.reduce(0, +) / n
+        let sd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        return x.map { sd > 0 ? ($0 - mean) / sd : 0 }
     }
 
     static func normalised(_ v: [Float]) -> [Float] {

@@ -27,7 +27,7 @@ struct Chat: AsyncParsableCommand {
     @Option(help: "Liked titles separated by ';' (instead of --user), e.g. \"Heat; Fargo\".") var liked: String?
     @Option(help: "Items retrieved per turn and reranked by the LLM.") var candidates = 10
     @Option(help: "Items shown per turn.") var show = 3
-    @Option(help: "Weight of the request against the user's vector (0: taste only, 1: request only).") var blend: Float = 0.5
+    @Option(help: "Weight of the request's standardised scores against the user's (0: taste only, 1: request only).") var blend: Float = 0.5
     @Option(help: "History items shown to the LLM (the most recent).") var history = 10
     @Option(help: "Estimated prompt tokens kept (older dialogue turns are dropped first).") var contextTokens = 3000
     @Option(help: "max_tokens of a list's explanations.") var explanationTokens = 200
@@ -36,6 +36,7 @@ struct Chat: AsyncParsableCommand {
     @Option(help: "Model name sent to the LLM server (--model is the encoder).") var llmModel: String?
 
     func validate() throws {
+        if let t = tuned, !FileManager.default.fileExists(atPath: t) { throw ValidationError("--tuned \(t): no such folder") }
         if (user == nil) == (liked == nil) { throw ValidationError("give exactly one of --user ID and --liked \"Title; Title\"") }
         if let l = liked, l.split(separator: ";").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--liked names no title")
@@ -68,8 +69,8 @@ struct Chat: AsyncParsableCommand {
             session: ChatSession(catalog: catalog, history: rows),
             prompts: ChatPrompts(catalog: catalog, historyShown: history, contextTokens: contextTokens), settings: settings,
             retrieve: { q, k in
-                let v = try retriever.query(text: q.text, anchors: q.anchors, blend: blend)
-                return retriever.top(v, k: k, exclude: q.exclude).map { ScoredRow(row: $0.row, score: $0.score) }
+                let s = try retriever.scores(text: q.text, anchors: q.anchors, blend: blend)
+                return retriever.top(s, k: k, exclude: q.exclude).map { ScoredRow(row: $0.row, score: $0.score) }
             },
             ranker: client, writer: client, out: Chat.write)
 

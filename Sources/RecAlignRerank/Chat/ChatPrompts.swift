@@ -45,15 +45,15 @@ public struct ChatPrompts: Sendable {
         let list = picks.enumerated().map { "\($0.offset + 1). \(catalog.describe($0.element))" }.joined(separator: "\n")
         let ask = session.request.map { " and my request (\($0))" } ?? ""
         let q = "You recommend, in this order:\n\(list)\n"
-            + "For each, write one line that starts with its number and gives one short sentence on why it fits "
-            + "the films I watched\(ask). Do not name any other film."
+            + "For each, write one line that starts with its number and tells me, in one short sentence addressed "
+            + "to me as \"you\", why it fits the films I watched\(ask). Do not name any other film."
         return assemble(session, question: q)
     }
 
     /// "Why X?": two sentences tying one item to the history.
     public func why(_ session: ChatSession, row: Int) -> [ChatMessage] {
-        let q = "Why would I like \(catalog.describe(row))? Answer in at most two sentences, naming the films "
-            + "I watched that it resembles. Do not name any other film."
+        let q = "Why would I like \(catalog.describe(row))? Answer me (as \"you\") in at most two sentences, naming "
+            + "the films I watched that it resembles. Do not name any other film."
         return assemble(session, question: q)
     }
 
