@@ -100,7 +100,8 @@ public struct ChatSession: Sendable {
             for r in rows where !rejected.contains(r) { rejected.append(r) }
             let names = rows.map { catalog.titles[$0] }.joined(separator: "; ")
             dialogue.append(ChatMessage(role: "user", content: "Not \(names): do not suggest \(rows.count == 1 ? "it" : "them") again."))
-            return .recommend(query(skippingShown: true), note: "OK, I will not suggest \(names) again.")
+            // The list again without them: the other shown items stay, the next ones fill in.
+            return .recommend(query(skippingShown: false), note: "OK, I will not suggest \(names) again.")
         case let .why(target):
             guard !shown.isEmpty || target != nil else { return .say("Nothing is shown yet; ask for something first.") }
             switch resolve(target ?? .position(1)) {
