@@ -73,6 +73,7 @@ struct Chat: AsyncParsableCommand {
                 return retriever.top(s, k: k, exclude: q.exclude).map { ScoredRow(row: $0.row, score: $0.score) }
             },
             ranker: client, writer: client, out: Chat.write)
+        if isatty(1) != 0 { engine.status = Chat.statusLine }
 
         let who = user.map { "user \($0)" } ?? "your liked titles"
         Chat.write("retriever: \(source?.label ?? "frozen \(TunedSource.shortName(modelOptions.model))"); "
@@ -112,5 +113,11 @@ struct Chat: AsyncParsableCommand {
     /// Writes to stdout at once (a streamed answer appears as it comes).
     @Sendable static func write(_ s: String) {
         FileHandle.standardOutput.write(Data(s.utf8))
+    }
+
+    /// On a terminal: a dim status line while the LLM works, erased (carriage return, clear line) before the
+    /// next output.
+    @Sendable static func statusLine(_ s: String?) {
+        write(s.map { "\r\u{1B}[K\u{1B}[2m\($0)\u{1B}[0m" } ?? "\r\u{1B}[K")
     }
 }

@@ -164,7 +164,11 @@ final class Transcript: @unchecked Sendable {
         let engine = ChatEngine(session: ChatSession(catalog: ChatFixture.catalog, history: [1]),
                                 prompts: ChatPrompts(catalog: ChatFixture.catalog), settings: settings,
                                 retrieve: ChatFixture.retrieve, ranker: ranker, writer: writer, out: t.write)
+        let states = Transcript()
+        engine.status = { states.write(($0 ?? "-") + "|") }
         await engine.start()
+        // The status line names each wait and is cleared before the output it waited for.
+        #expect(states.text.hasPrefix("the LLM is ranking 4 candidates...|-|the LLM is writing...|-|"))
         // Retrieved (titles once): Heat, Toy Story, Scream, Babe -> the LLM's top 2: Babe, Scream.
         #expect(ranker.asked[0] == ["1", "3", "4", "6"])
         #expect(engine.session.shown == [5, 3])

@@ -34,6 +34,9 @@ public final class ChatEngine: @unchecked Sendable {
     let ranker: ChatCompleting?
     let writer: TextStreaming?
     let out: @Sendable (String) -> Void
+    /// What the engine is waiting for ("ranking 10 candidates"), nil once it writes again: a terminal shows it
+    /// on a status line while a slow model thinks.
+    public var status: @Sendable (String?) -> Void = { _ in }
     let check: ExplanationCheck
 
     public init(session: ChatSession, prompts: ChatPrompts, settings: ChatSettings,
@@ -86,6 +89,8 @@ public final class ChatEngine: @unchecked Sendable {
         var how = "retriever order"
         if let ranker {
             let items = found.map { CandidateItem(itemId: catalog.itemIds[$0.row], text: catalog.describe($0.row), score: $0.score) }
+            status("the LLM is ranking \(found.count) candidates...")
+            defer { status(nil) }
             do {
                 let answer = try await ranker.complete(messages: prompts.rerank(session, candidates: found.map(\.row), count: n),
                                                        candidateIds: items.map(\.itemId), count: n)
@@ -135,7 +140,9 @@ public final class ChatEngine: @unchecked Sendable {
     func streamChecked(_ messages: [ChatMessage], context: [Int], maxTokens: Int, maxLines: Int) async -> [String] {
         guard let writer else { return [] }
         let history = prompts.shownHistory(session)
-        let gate = LineGate(maxLines: maxLines) { [check, out] line in
+        status("the LLM is writing...")
+        let gate = LineGate(maxLines: maxLines) { [check, out, status] line in
+            status(nil)
             let findings = check.check(line, history: history + context)
             if findings.hallucinates {
                 let names = findings.hallucinated.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -149,10 +156,12 @@ public final class ChatEngine: @unchecked Sendable {
             _ = try await writer.stream(messages: messages, options: GenerationOptions(maxTokens: maxTokens)) { gate.feed($0) }
         } catch {
             gate.finish()
+            status(nil)
             out("    (the LLM stopped: \(error))\n")
             return gate.shown
         }
         gate.finish()
+        status(nil)
         return gate.shown
     }
 }
