@@ -45,10 +45,18 @@ public final class TextTowers: @unchecked Sendable {
     /// User embeddings [users, dim] from their texts, encoded at `userMaxLength`.
     public func users(_ users: [Int32], _ stage: EvalStage, _ setting: EvalSetting,
                       progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
+        encodeUserTexts(userTexts(users, stage, setting), progress: progress)
+    }
+
+    /// The user embedding of any history (item rows, oldest first), e.g. typed liked titles: [1, dim].
+    public func user(history: [Int32]) -> EmbeddingMatrix { encodeUserTexts([builder.text(history).text]) }
+
+    /// User texts encoded at `userMaxLength` (every rank holds the whole matrix under MPI).
+    func encodeUserTexts(_ texts: [String], progress: ((Int, Int) -> Void)? = nil) -> EmbeddingMatrix {
         let saved = encoder.maxLength
         encoder.maxLength = userMaxLength
         defer { encoder.maxLength = saved }
-        return encoder.encodeSharded(userTexts(users, stage, setting), batchSize: batchSize, result: .everyRank, progress: progress)
+        return encoder.encodeSharded(texts, batchSize: batchSize, result: .everyRank, progress: progress)
     }
 }
 

@@ -4,6 +4,7 @@ import RecAlignModels
 import RecAlignRetrieval
 import RecAlignHeads
 import RecAlignData
+import RecAlignTensor
 
 /// Chat-REC's retrieval step for any source (`--tuned`: model, adapter or head; nil: the frozen encoder).
 /// Two scores per item: the user's (the source's user tower over `history` against its item vectors: a text
@@ -33,7 +34,9 @@ public final class QueryRetriever: @unchecked Sendable {
             let v = try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history], useIDs: useIDs)
             items = v.items; user = v.users; dim = v.dim
             let readsText = head.config.itemInput != .id
-            textItems = readsText ? try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [], useIDs: false).items : items
+            // Without an ID part in play the text side is the item vectors themselves.
+            let idsInPlay = readsText && useIDs && head.itemID != nil
+            textItems = idsInPlay ? try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [], useIDs: false).items : items
             let encoder = try TunedSource.headEncoder(dir)?.encoder(base: towers.encoder.folder.path,
                                                                     maxLength: towers.encoder.maxLength) ?? towers.encoder
             encodeRequest = { text in
@@ -43,11 +46,8 @@ public final class QueryRetriever: @unchecked Sendable {
         } else {
             let m = towers.items()
             items = m.values; dim = m.dim; textItems = m.values
+            user = towers.user(history: history).values
             let encoder = towers.encoder
-            let saved = encoder.maxLength
-            encoder.maxLength = towers.userMaxLength
-            user = encoder.encode([towers.builder.text(history).text]).values
-            encoder.maxLength = saved
             encodeRequest = { encoder.encode([$0]).values }
         }
         userScores = QueryRetriever.scores(items, QueryRetriever.normalised(user), dim: dim)
@@ -81,12 +81,9 @@ public final class QueryRetriever: @unchecked Sendable {
 
     /// Dot products of the rows of `items` [n, dim] with `v`.
     static func scores(_ items: [Float], _ v: [Float], dim: Int) -> [Float] {
-        let n = items.count / dim
-        return items.withUnsafeBufferPointer { it in
-            (0..<n).map { r in
-                var s: Float = 0
-                for j in 0..<dim { s += it[r * dim + j] * v[j] }
-                return s
+        items.withUnsafeBufferPointer { it in
+            v.withUnsafeBufferPointer { q in
+                (0..<(items.count / dim)).map { BLAS.dot(it.baseAddress! + $0 * dim, q.baseAddress!, count: dim) }
             }
         }
     }

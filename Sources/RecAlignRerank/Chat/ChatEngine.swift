@@ -152,16 +152,13 @@ public final class ChatEngine: @unchecked Sendable {
             out("    " + line + "\n")
             return true
         }
+        var failure: Error?
         do {
             _ = try await writer.stream(messages: messages, options: GenerationOptions(maxTokens: maxTokens)) { gate.feed($0) }
-        } catch {
-            gate.finish()
-            status(nil)
-            out("    (the LLM stopped: \(error))\n")
-            return gate.shown
-        }
+        } catch { failure = error }
         gate.finish()
         status(nil)
+        if let failure { out("    (the LLM stopped: \(failure))\n") }
         return gate.shown
     }
 }

@@ -36,13 +36,10 @@ public struct ChatSession: Sendable {
     public private(set) var shown: [Int] = []
     /// Every row shown since the current request began ("more" skips them).
     public private(set) var shownForRequest: Set<Int> = []
-    /// The current request (nil until the user asks for something).
-    public private(set) var request: String?
-    public private(set) var anchors: [Int] = []
-    /// Genres the current request declines ("no horror"), as the catalog writes them.
-    public private(set) var avoided: [String] = []
-    /// What the retriever encodes of the request (the words outside the declined genres' clauses).
-    var requestForRetrieval: String?
+    /// The current request, read once (nil until the user asks for something).
+    var current: CurrentRequest?
+    /// The current request as typed.
+    public var request: String? { current?.text }
     /// The turns so far, alternating user / assistant, for the prompts.
     public private(set) var dialogue: [ChatMessage] = []
 
@@ -68,11 +65,7 @@ public struct ChatSession: Sendable {
         case .quit: return .quit
         case .help: return .say(ChatSession.help)
         case let .request(text):
-            request = text
-            anchors = catalog.rowsNamed(in: text)
-            let split = RequestText.declinedGenres(text, genres: Set(catalog.genres.joined()))
-            avoided = split.declined
-            requestForRetrieval = split.rest.isEmpty ? nil : split.rest
+            current = CurrentRequest(text, catalog: catalog)
             shownForRequest = []
             dialogue.append(ChatMessage(role: "user", content: text))
             return .recommend(query(skippingShown: false), note: nil)
@@ -125,13 +118,14 @@ public struct ChatSession: Sendable {
     }
 
     func query(skippingShown: Bool) -> ChatQuery {
+        let anchors = current?.anchors ?? [], declined = current?.declined ?? []
         // Items the request names are the reference, not the answer ("like Heat" should not return Heat).
         var exclude = twins(history + rejected + anchors)
         if skippingShown { exclude.formUnion(twins(shownForRequest)) }
-        if !avoided.isEmpty {
-            for r in 0..<catalog.count where catalog.genres[r].contains(where: avoided.contains) { exclude.insert(r) }
+        if !declined.isEmpty {
+            for r in 0..<catalog.count where catalog.genres[r].contains(where: declined.contains) { exclude.insert(r) }
         }
-        return ChatQuery(text: requestForRetrieval, anchors: anchors, exclude: exclude)
+        return ChatQuery(text: current?.retrievalText, anchors: anchors, exclude: exclude)
     }
 
     struct Refusal: Error { var text: String }
@@ -150,6 +144,22 @@ public struct ChatSession: Sendable {
             if !inShown.isEmpty { return .success(inShown) }
             let any = catalog.rowsNamed(in: s)
             return any.isEmpty ? .failure(Refusal(text: "I do not know a film called \"\(s)\" in this catalog.")) : .success([any[0]])
+        }
+    }
+
+    /// A request and what is read from it once: the titles it names, the genres it declines, and the words the
+    /// retriever encodes (the text outside the declining clauses; nil when nothing is left).
+    struct CurrentRequest: Sendable {
+        let text: String
+        let anchors: [Int]
+        let declined: [String]
+        let retrievalText: String?
+        init(_ text: String, catalog: MovieCatalog) {
+            self.text = text
+            anchors = catalog.rowsNamed(in: text)
+            let split = RequestText.declinedGenres(text, genres: Set(catalog.genres.joined()))
+            declined = split.declined
+            retrievalText = split.rest.isEmpty ? nil : split.rest
         }
     }
 
