@@ -125,6 +125,13 @@ public struct RerankedRecord: Codable, Equatable, Sendable {
         return (r, rerank.llmOrder ?? record.candidates.map(\.itemId))
     }
 
+    /// The outcome this line was written from (for `rerank --resume`).
+    public var outcome: RerankOutcome {
+        RerankOutcome(userId: record.userId, order: rerank.llmOrder ?? record.candidates.map(\.itemId),
+                      status: rerank.status, recognized: rerank.recognized, answer: rerank.answer,
+                      error: rerank.error, seconds: rerank.seconds, attempts: rerank.attempts, scores: rerank.scores)
+    }
+
     // One flat JSON object: the record's own keys plus `rerank`.
     enum RerankKey: String, CodingKey { case rerank }
 
@@ -160,15 +167,18 @@ public struct RerankSummary: Codable, Sendable {
     public var structuredOutput: String
     public var model: String
     public var prompt: String
+    /// Users taken from an earlier run's output (`--resume`); `seconds` and the request rate cover the others.
+    public var reused: Int
     enum CodingKeys: String, CodingKey {
         case comparison, counts, users, seconds, requestsPerSecond = "requests_per_second",
-             httpRequests = "http_requests", structuredOutput = "structured_output", model, prompt
+             httpRequests = "http_requests", structuredOutput = "structured_output", model, prompt, reused
     }
     public init(comparison: RerankComparison, counts: RerankCounts, users: Int, seconds: Double,
-                requestsPerSecond: Double, httpRequests: Int, structuredOutput: String, model: String, prompt: String) {
+                requestsPerSecond: Double, httpRequests: Int, structuredOutput: String, model: String, prompt: String,
+                reused: Int = 0) {
         self.comparison = comparison; self.counts = counts; self.users = users; self.seconds = seconds
         self.requestsPerSecond = requestsPerSecond; self.httpRequests = httpRequests
-        self.structuredOutput = structuredOutput; self.model = model; self.prompt = prompt
+        self.structuredOutput = structuredOutput; self.model = model; self.prompt = prompt; self.reused = reused
     }
 
     /// The side-by-side table plus the counts, as printed.
@@ -189,7 +199,7 @@ public struct RerankSummary: Codable, Sendable {
         order      users  Recall@10  NDCG@10  MRR@10   ΔNDCG@10 vs retriever [95% CI]  ΔRecall@10 [95% CI]
         \(rows)users: \(users) (without target: \(comparison.usersWithoutTarget)); model \(model); prompt \(prompt); structured output \(structuredOutput)
         ok \(c.ok), partial \(c.partial), parse failures \(c.parseFailures) (rate \(f(rate))), transport failures \(c.transportFailures); fallbacks to retriever order \(c.fallbacks)
-        \(String(format: "%.2f", seconds)) s, \(String(format: "%.3f", requestsPerSecond)) requests/s, \(httpRequests) HTTP requests
+        \(String(format: "%.2f", seconds)) s, \(String(format: "%.3f", requestsPerSecond)) requests/s, \(httpRequests) HTTP requests\(reused > 0 ? " (for the \(users - reused) users not reused from the earlier run)" : "")
 
         """
     }

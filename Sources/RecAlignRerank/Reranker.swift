@@ -60,6 +60,9 @@ public struct RerankRun: Sendable {
     public var seconds: Double
     /// Users answered (any status) per second of wall time.
     public var requestsPerSecond: Double { seconds > 0 ? Double(outcomes.count) / seconds : 0 }
+    public init(outcomes: [RerankOutcome], counts: RerankCounts, seconds: Double) {
+        self.outcomes = outcomes; self.counts = counts; self.seconds = seconds
+    }
 }
 
 /// Why a reranking run stopped before it began.

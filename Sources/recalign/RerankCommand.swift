@@ -58,10 +58,15 @@ struct Rerank: AsyncParsableCommand {
     @Option(help: "Rerank only the first USERS records.") var limit: Int?
     @Option(help: "Output JSONL (reranked records; with --dry-run, the prompts).") var out: String
     @Flag(help: "Write the prompts ({user_id, messages} per line) and send nothing.") var dryRun = false
+    @Flag(help: ArgumentHelp(
+        "Keep the users already in --out and rerank only the rest.",
+        discussion: "--out must be this command's finished output for the same candidates (e.g. with a smaller "
+            + "--limit). Its users are matched line by line; those whose request failed are asked again.")) var resume = false
 
     func validate() throws {
         if topK < 1 || topN < 1 { throw ValidationError("--top-k and --top-n must be at least 1") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
+        if resume && dryRun { throw ValidationError("--resume and --dry-run do not go together") }
         try requireCount(history, atLeast: 0, "--history")
         try requireCount(shots, atLeast: 0, "--shots")
         try requireCount(maxTokens, atLeast: 1, "--max-tokens")
@@ -94,19 +99,28 @@ struct Rerank: AsyncParsableCommand {
             : nil
         let reranker = Reranker(builder: builder, client: client, concurrency: llm.concurrency, pointwise: pointwise)
         let total = records.count
+        var outcomes: [RerankOutcome?] = resume ? try ResumedRun.outcomes(path: out, records: records) : Array(repeating: nil, count: total)
+        let pending = outcomes.indices.filter { outcomes[$0] == nil }
+        if resume { FileHandle.standardError.write(Data("resuming: \(total - pending.count) users kept from \(out), \(pending.count) to rerank\n".utf8)) }
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
-        let run = try await reranker.runCheckingServer(records) { done, n in
-            if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
-        }
-        let lines = zip(records, run.outcomes).map { RerankedRecord(record: $0, outcome: $1, fusionWeight: weight) }
+        let run = pending.isEmpty ? RerankRun(outcomes: [], counts: RerankCounts(), seconds: 0)
+            : try await reranker.runCheckingServer(pending.map { records[$0] }) { done, n in
+                if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
+            }
+        for (i, o) in zip(pending, run.outcomes) { outcomes[i] = o }
+        let final = outcomes.map { $0! }
+        var counts = RerankCounts()
+        for o in final { counts.add(o.status) }
+        let lines = zip(records, final).map { RerankedRecord(record: $0, outcome: $1, fusionWeight: weight) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
         let summary = RerankSummary(
-            comparison: RerankComparison(records: records, outcomes: run.outcomes, fusionWeight: weight), counts: run.counts,
+            comparison: RerankComparison(records: records, outcomes: final, fusionWeight: weight), counts: counts,
             users: total, seconds: run.seconds, requestsPerSecond: run.requestsPerSecond,
             httpRequests: client.requestsSent, structuredOutput: mode == .pointwise ? "n/a (log-probabilities)" : client.currentMode.rawValue,
-            model: model!, prompt: mode == .pointwise ? "pointwise" : prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)")
+            model: model!, prompt: mode == .pointwise ? "pointwise" : prompt == .chatrec ? prompt.rawValue : "\(prompt.rawValue)/\(task.rawValue)",
+            reused: total - pending.count)
         print(summary.table, terminator: "")
-        if run.counts.transportFailures == total, let why = run.outcomes.first?.error {
+        if !pending.isEmpty, run.counts.transportFailures == pending.count, let why = run.outcomes.first?.error {
             FileHandle.standardError.write(Data("warning: every request failed (first error: \(why)); the output is the retriever's order\n".utf8))
         }
         try AtomicFile.write(summary.table, to: out + ".report.txt")
