@@ -128,23 +128,27 @@ public struct Reranker: Sendable {
     /// level (the server cannot be reached, or answers only errors after the retries), nothing more is sent and
     /// `RerankerError.unreachable` is thrown with that failure; otherwise the rest follow as in `run`. (A run
     /// in which only some requests fail keeps their users in retriever order and counts them.)
-    public func runCheckingServer(_ records: [CandidateRecord], progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> RerankRun {
-        guard let head = records.first else { return await run(records, progress: progress) }
+    public func runCheckingServer(_ records: [CandidateRecord], progress: (@Sendable (Int, Int) -> Void)? = nil,
+                                  finished: (@Sendable (Int, RerankOutcome) -> Void)? = nil) async throws -> RerankRun {
+        guard let head = records.first else { return await run(records, progress: progress, finished: finished) }
         let start = Date()
         let first = await rerank(head)
         if first.status == .transportFailure {
             throw RerankerError.unreachable(user: head.userId, reason: first.error ?? "no answer")
         }
+        finished?(0, first)
         progress?(1, records.count)
-        let rest = await run(Array(records.dropFirst())) { done, n in progress?(done + 1, n + 1) }
+        let rest = await run(Array(records.dropFirst()), progress: { done, n in progress?(done + 1, n + 1) },
+                             finished: { i, o in finished?(i + 1, o) })
         var counts = rest.counts
         counts.add(first.status)
         return RerankRun(outcomes: [first] + rest.outcomes, counts: counts, seconds: Date().timeIntervalSince(start))
     }
 
     /// Reranks all records with at most `concurrency` requests in flight; `progress` is called after each
-    /// user (done, total) from an arbitrary task.
-    public func run(_ records: [CandidateRecord], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> RerankRun {
+    /// user (done, total) and `finished` with the user's index in `records` and its outcome, one user at a time.
+    public func run(_ records: [CandidateRecord], progress: (@Sendable (Int, Int) -> Void)? = nil,
+                    finished: (@Sendable (Int, RerankOutcome) -> Void)? = nil) async -> RerankRun {
         let start = Date()
         var outcomes = [RerankOutcome?](repeating: nil, count: records.count)
         await withTaskGroup(of: (Int, RerankOutcome).self) { group in
@@ -157,6 +161,7 @@ public struct Reranker: Sendable {
             }
             while let (i, o) = await group.next() {
                 outcomes[i] = o
+                finished?(i, o)
                 done += 1
                 progress?(done, records.count)
                 if next < records.count {

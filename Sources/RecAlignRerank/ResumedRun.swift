@@ -1,35 +1,46 @@
-// ResumedRun: the users an earlier `rerank` output already holds, matched line by line to the input.
+// ResumedRun: the users an earlier `rerank` already answered, from its output and its <out>.partial checkpoint.
 import Foundation
 import RecAlignFormats
 import RecAlignMetrics
 
 public enum ResumedRun {
-    /// `outcomes[i]` is the earlier outcome of `records[i]`, or nil where it must be asked (no such line, or
-    /// the request failed at the transport level). A missing file resumes nothing. A line that is not a
-    /// reranked record, belongs to another user, or lists other candidates throws, naming the file and line:
-    /// the earlier run was over other input, and mixing the two would give a report of neither.
+    /// `outcomes[i]` is the earlier outcome of `records[i]`, or nil where it must be asked (not answered yet, or
+    /// the request failed at the transport level).
+    ///
+    /// A finished output at `path` is matched to `records` line by line; an interrupted run's checkpoint
+    /// (`RerankCheckpoint.path(for: path)`, answers in arrival order) is matched by user and candidates. Neither
+    /// file existing resumes nothing. A line that is not a reranked record, a user who is not in the input, or
+    /// other candidates throw, naming the file and line: the earlier run was over other input, and mixing the
+    /// two would give a report of neither.
     public static func outcomes(path: String, records: [CandidateRecord]) throws -> [RerankOutcome?] {
         var outcomes = [RerankOutcome?](repeating: nil, count: records.count)
-        guard FileManager.default.fileExists(atPath: path) else { return outcomes }
-        let dec = JSONDecoder()
-        let lines = TextFile.lines(try TextFile.read(path)).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        for (i, line) in lines.prefix(records.count).enumerated() {
-            func bad(_ why: String) -> RerankInputError { .invalid(path: path, line: i + 1, reason: why) }
-            guard let r = try? dec.decode(RerankedRecord.self, from: Data(line.utf8)) else {
-                throw bad("not a reranked record (rerank's output); --resume needs the earlier output as --out")
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) {
+            for (i, (line, r)) in try RerankedFile.read(path).prefix(records.count).enumerated() {
+                let want = records[i]
+                guard r.record.userId == want.userId else {
+                    throw RerankInputError.invalid(path: path, line: line, reason:
+                        "user \(r.record.userId), but line \(i + 1) of the candidates is user \(want.userId)")
+                }
+                guard r.rerank.retrieverOrder == want.candidates.map(\.itemId) else {
+                    throw RerankInputError.invalid(path: path, line: line, reason: "user \(want.userId): the earlier run had other candidates")
+                }
+                if r.rerank.status != .transportFailure { outcomes[i] = r.outcome }
             }
-            let want = records[i]
-            guard r.record.userId == want.userId else {
-                throw bad("user \(r.record.userId), but line \(i + 1) of the candidates is user \(want.userId)")
+        }
+        let partial = RerankCheckpoint.path(for: path)
+        guard fm.fileExists(atPath: partial) else { return outcomes }
+        var indices: [String: [Int]] = [:]
+        for (i, r) in records.enumerated() { indices[r.userId, default: []].append(i) }
+        for (line, r) in try RerankedFile.read(partial, truncatedTail: true) {
+            guard let mine = indices[r.record.userId] else {
+                throw RerankInputError.invalid(path: partial, line: line, reason: "user \(r.record.userId) is not in the candidates")
             }
-            guard r.rerank.retrieverOrder == want.candidates.map(\.itemId) else {
-                throw bad("user \(want.userId): the earlier run had other candidates")
+            let same = mine.filter { records[$0].candidates.map(\.itemId) == r.rerank.retrieverOrder }
+            guard !same.isEmpty else {
+                throw RerankInputError.invalid(path: partial, line: line, reason: "user \(r.record.userId): the earlier run had other candidates")
             }
-            let o = r.outcome
-            guard o.order.count == want.candidates.count, Set(o.order) == Set(r.rerank.retrieverOrder) else {
-                throw bad("user \(want.userId): the reranked order does not list the candidates")
-            }
-            if o.status != .transportFailure { outcomes[i] = o }
+            if r.rerank.status != .transportFailure, let i = same.first(where: { outcomes[$0] == nil }) { outcomes[i] = r.outcome }
         }
         return outcomes
     }

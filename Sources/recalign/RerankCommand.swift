@@ -59,9 +59,11 @@ struct Rerank: AsyncParsableCommand {
     @Option(help: "Output JSONL (reranked records; with --dry-run, the prompts).") var out: String
     @Flag(help: "Write the prompts ({user_id, messages} per line) and send nothing.") var dryRun = false
     @Flag(help: ArgumentHelp(
-        "Keep the users already in --out and rerank only the rest.",
-        discussion: "--out must be this command's finished output for the same candidates (e.g. with a smaller "
-            + "--limit). Its users are matched line by line; those whose request failed are asked again.")) var resume = false
+        "Keep the users already answered in --out or <out>.partial and rerank only the rest.",
+        discussion: "--out is this command's finished output for the same candidates (e.g. with a smaller --limit), "
+            + "matched line by line; <out>.partial is the checkpoint every run appends each answer to and removes "
+            + "when it finishes, so an interrupted run leaves it behind; it is matched by user and candidates. "
+            + "Users whose request failed are asked again.")) var resume = false
 
     func validate() throws {
         if topK < 1 || topN < 1 { throw ValidationError("--top-k and --top-n must be at least 1") }
@@ -103,16 +105,21 @@ struct Rerank: AsyncParsableCommand {
         let pending = outcomes.indices.filter { outcomes[$0] == nil }
         if resume { FileHandle.standardError.write(Data("resuming: \(total - pending.count) users kept from \(out), \(pending.count) to rerank\n".utf8)) }
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
+        // Every answer is appended to <out>.partial as it arrives, so an interrupted run can be resumed.
+        let checkpoint = pending.isEmpty ? nil : RerankCheckpoint(out: out, keep: resume)
         let run = pending.isEmpty ? RerankRun(outcomes: [], counts: RerankCounts(), seconds: 0)
-            : try await reranker.runCheckingServer(pending.map { records[$0] }) { done, n in
+            : try await reranker.runCheckingServer(pending.map { records[$0] }, progress: { done, n in
                 if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
-            }
+            }, finished: { [records, pending] j, o in
+                checkpoint?.append(RerankedRecord(record: records[pending[j]], outcome: o, fusionWeight: weight))
+            })
         for (i, o) in zip(pending, run.outcomes) { outcomes[i] = o }
         let final = outcomes.map { $0! }
         var counts = RerankCounts()
         for o in final { counts.add(o.status) }
         let lines = zip(records, final).map { RerankedRecord(record: $0, outcome: $1, fusionWeight: weight) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
+        if let checkpoint { checkpoint.finish() } else { try? FileManager.default.removeItem(atPath: RerankCheckpoint.path(for: out)) }
         let summary = RerankSummary(
             comparison: RerankComparison(records: records, outcomes: final, fusionWeight: weight), counts: counts,
             users: total, seconds: run.seconds, requestsPerSecond: run.requestsPerSecond,
@@ -133,19 +140,8 @@ struct Rerank: AsyncParsableCommand {
     /// `--fusion-from`: the weight chosen on another run's reranked validation users.
     func chooseWeight(from path: String) throws -> Double {
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--fusion-from \(path): no such file") }
-        let text = try TextFile.read(path)
-        var records: [CandidateRecord] = [], orders: [[String]] = []
-        let dec = JSONDecoder()
-        for (i, line) in TextFile.lines(text).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let r = try? dec.decode(RerankedRecord.self, from: Data(line.utf8)) else {
-                throw ValidationError("\(path):\(i + 1): not a reranked record (this command's output)")
-            }
-            let (rec, llm) = r.retrieverRecordAndLLMOrder
-            guard Set(llm) == Set(rec.candidates.map(\.itemId)), llm.count == rec.candidates.count else {
-                throw ValidationError("\(path):\(i + 1): the LLM order does not list the record's candidates")
-            }
-            records.append(rec); orders.append(llm)
-        }
+        let read = try RerankedFile.read(path).map { $0.record.retrieverRecordAndLLMOrder }
+        let records = read.map(\.0), orders = read.map(\.1)
         if records.isEmpty { throw ValidationError("--fusion-from \(path): no records") }
         let w = RankFusion.chooseWeight(records: records, llmOrders: orders)
         FileHandle.standardError.write(Data("fusion weight \(w), chosen on \(records.count) users of \(path)\n".utf8))

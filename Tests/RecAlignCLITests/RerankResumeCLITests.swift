@@ -6,16 +6,18 @@ import RecAlignTestSupport
 @Suite(.serialized) struct RerankResumeCLITests {
     static let candidates = TestPaths.corpusFixture("candidates_small.jsonl")
 
-    /// Answers with the listed ids reversed; the requests numbered in `failing` get a 500.
-    static func server(failing: Set<Int> = []) throws -> LocalHTTPServer {
+    /// Answers with the listed ids reversed; the requests numbered in `failing` get a 500, those from `stallFrom`
+    /// on are answered only after a minute.
+    static func server(failing: Set<Int> = [], stallFrom: Int = .max) throws -> LocalHTTPServer {
         try LocalHTTPServer { i, req in
             if failing.contains(i) { return .respond(status: 500, body: "{}", delay: 0) }
+            let delay: Double = i >= stallFrom ? 60 : 0
             let body = (try? JSONSerialization.jsonObject(with: Data(req.body.utf8))) as? [String: Any] ?? [:]
             let schema = ((body["response_format"] as? [String: Any])?["json_schema"] as? [String: Any])?["schema"] as? [String: Any]
             let ids = ((schema?["items"] as? [String: Any])?["enum"] as? [String]) ?? []
             let n = schema?["minItems"] as? Int ?? 1
             let answer = "[" + ids.reversed().prefix(n).map { "\"\($0)\"" }.joined(separator: ",") + "]"
-            return .respond(status: 200, body: LocalHTTPServer.chatBody(answer), delay: 0)
+            return .respond(status: 200, body: LocalHTTPServer.chatBody(answer), delay: delay)
         }
     }
 
@@ -78,5 +80,58 @@ import RecAlignTestSupport
         #expect(r.status != 0)
         #expect(r.stderr.contains("\(out):1") && r.stderr.contains("someone-else"), "\(r.stderr)")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == text)
+    }
+
+    /// A run killed while its 4th user waits leaves those answered in `<out>.partial` (and no output); resumed,
+    /// it asks only the other 3 (a half-written last checkpoint line is dropped), writes what one healthy run
+    /// writes, and removes the checkpoint.
+    @Test func anInterruptedRunResumesFromItsCheckpoint() throws {
+        let dir = TestPaths.tempDir("rerank-resume-killed")
+        let out = dir + "/r.jsonl", partial = out + ".partial", fresh = dir + "/fresh.jsonl"
+        let stalling = try RerankResumeCLITests.server(stallFrom: 3)
+        defer { stalling.stop() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["rerank", "--candidates", RerankResumeCLITests.candidates, "--server", stalling.url.absoluteString, "--model", "stub",
+                       "--retries", "0", "--timeout", "120", "--out", out]
+        p.currentDirectoryURL = TestPaths.repoRoot
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while stalling.requests.count < 4 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.2)
+        p.terminate()
+        p.waitUntilExit()
+        #expect(stalling.requests.count == 4)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let kept = try RerankResumeCLITests.lines(partial)
+        #expect(kept.count == 3)
+        let h = try #require(FileHandle(forWritingAtPath: partial))
+        try h.seekToEnd(); try h.write(contentsOf: Data("{\"user_id\": \"half".utf8)); try h.close()
+
+        let healthy = try RerankResumeCLITests.server()
+        defer { healthy.stop() }
+        let r = try RerankResumeCLITests.rerank(healthy, out: out, extra: ["--resume"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(healthy.requests.count == 3)
+        #expect(r.stderr.contains("resuming: 3 users kept from \(out), 3 to rerank"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: partial))
+
+        let again = try RerankResumeCLITests.server()
+        defer { again.stop() }
+        #expect(try RerankResumeCLITests.rerank(again, out: fresh).status == 0)
+        #expect(try RerankResumeCLITests.lines(out) == RerankResumeCLITests.lines(fresh))
+        #expect(try Array(RerankResumeCLITests.lines(fresh).prefix(3)) == kept)
+    }
+
+    /// A server that cannot be reached stops the run at its first user: no output, no report, no checkpoint.
+    @Test func anUnreachableServerLeavesNothing() throws {
+        let dir = TestPaths.tempDir("rerank-unreachable")
+        let out = dir + "/r.jsonl"
+        let r = try CLI.run(["rerank", "--candidates", RerankResumeCLITests.candidates, "--server",
+                             "http://127.0.0.1:\(try LocalHTTPServer.deadPort())", "--model", "stub", "--retries", "0", "--out", out])
+        #expect(r.status != 0)
+        #expect(CLI.errorLines(r).count == 1, "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 }
