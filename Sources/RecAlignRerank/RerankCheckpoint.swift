@@ -25,8 +25,10 @@ public final class RerankCheckpoint: @unchecked Sendable {
         do {
             if handle == nil {
                 let fm = FileManager.default
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try fm.createDirectory(at: dir, withIntermediateDirectories: true)
                 if !keep || !fm.fileExists(atPath: path), !fm.createFile(atPath: path, contents: nil) {
-                    throw CocoaError(.fileWriteUnknown)
+                    throw CocoaError(.fileWriteNoPermission)
                 }
                 let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 try h.seekToEnd()
@@ -34,7 +36,7 @@ public final class RerankCheckpoint: @unchecked Sendable {
             }
             try handle!.write(contentsOf: try RerankedRecord.encode([record]))
         } catch {
-            if !warned { FileHandle.standardError.write(Data("warning: \(path): cannot write the checkpoint (\(error)); the run goes on, but an interruption would lose the answers not written\n".utf8)) }
+            if !warned { FileHandle.standardError.write(Data("warning: \(path): cannot write the checkpoint (\(error.localizedDescription)); the run goes on, but an interruption would lose the answers not written\n".utf8)) }
             warned = true
         }
     }

@@ -103,7 +103,10 @@ struct Rerank: AsyncParsableCommand {
         let total = records.count
         var outcomes: [RerankOutcome?] = resume ? try ResumedRun.outcomes(path: out, records: records) : Array(repeating: nil, count: total)
         let pending = outcomes.indices.filter { outcomes[$0] == nil }
-        if resume { FileHandle.standardError.write(Data("resuming: \(total - pending.count) users kept from \(out), \(pending.count) to rerank\n".utf8)) }
+        if resume {
+            let partial = FileManager.default.fileExists(atPath: RerankCheckpoint.path(for: out)) ? " and its .partial" : ""
+            FileHandle.standardError.write(Data("resuming: \(total - pending.count) users kept from \(out)\(partial), \(pending.count) to rerank\n".utf8))
+        }
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
         // Every answer is appended to <out>.partial as it arrives, so an interrupted run can be resumed.
         let checkpoint = pending.isEmpty ? nil : RerankCheckpoint(out: out, keep: resume)

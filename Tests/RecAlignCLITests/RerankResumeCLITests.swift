@@ -87,7 +87,7 @@ import RecAlignTestSupport
     /// writes, and removes the checkpoint.
     @Test func anInterruptedRunResumesFromItsCheckpoint() throws {
         let dir = TestPaths.tempDir("rerank-resume-killed")
-        let out = dir + "/r.jsonl", partial = out + ".partial", fresh = dir + "/fresh.jsonl"
+        let out = dir + "/not-yet/r.jsonl", partial = out + ".partial", fresh = dir + "/fresh.jsonl"
         let stalling = try RerankResumeCLITests.server(stallFrom: 3)
         defer { stalling.stop() }
         let p = Process()
@@ -114,7 +114,7 @@ import RecAlignTestSupport
         let r = try RerankResumeCLITests.rerank(healthy, out: out, extra: ["--resume"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(healthy.requests.count == 3)
-        #expect(r.stderr.contains("resuming: 3 users kept from \(out), 3 to rerank"), "\(r.stderr)")
+        #expect(r.stderr.contains("resuming: 3 users kept from \(out) and its .partial, 3 to rerank"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: partial))
 
         let again = try RerankResumeCLITests.server()
