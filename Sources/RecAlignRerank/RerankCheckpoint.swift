@@ -41,7 +41,7 @@ public final class RerankCheckpoint: @unchecked Sendable {
         }
     }
 
-    /// Closes and removes the checkpoint (the whole output has been written).
+    /// Closes and removes the checkpoint, this run's and any an earlier run left (the whole output has been written).
     public func finish() {
         lock.lock(); defer { lock.unlock() }
         try? handle?.close()

@@ -117,17 +117,20 @@ public struct RerankedRecord: Codable, Equatable, Sendable {
                       fusionWeight: fusionWeight)
     }
 
+    /// The LLM's order of the candidates (the record's own order unless it was fused).
+    public var llmOrder: [String] { rerank.llmOrder ?? record.candidates.map(\.itemId) }
+
     /// The record with its candidates in retriever order, and the LLM's order of them (for `chooseWeight`).
     public var retrieverRecordAndLLMOrder: (CandidateRecord, [String]) {
         let byId = Dictionary(record.candidates.map { ($0.itemId, $0) }, uniquingKeysWith: { a, _ in a })
         var r = record
         r.candidates = rerank.retrieverOrder.compactMap { byId[$0] }
-        return (r, rerank.llmOrder ?? record.candidates.map(\.itemId))
+        return (r, llmOrder)
     }
 
     /// The outcome this line was written from (for `rerank --resume`).
     public var outcome: RerankOutcome {
-        RerankOutcome(userId: record.userId, order: rerank.llmOrder ?? record.candidates.map(\.itemId),
+        RerankOutcome(userId: record.userId, order: llmOrder,
                       status: rerank.status, recognized: rerank.recognized, answer: rerank.answer,
                       error: rerank.error, seconds: rerank.seconds, attempts: rerank.attempts, scores: rerank.scores)
     }

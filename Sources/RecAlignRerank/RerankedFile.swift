@@ -22,7 +22,7 @@ public enum RerankedFile {
             guard r.rerank.retrieverOrder.count == ids.count, Set(r.rerank.retrieverOrder) == Set(ids) else {
                 throw bad("user \(r.record.userId): the retriever order does not list the record's candidates")
             }
-            let llm = r.retrieverRecordAndLLMOrder.1
+            let llm = r.llmOrder
             guard llm.count == ids.count, Set(llm) == Set(ids) else {
                 throw bad("user \(r.record.userId): the LLM order does not list the record's candidates")
             }

@@ -22,10 +22,8 @@ public enum ResumedRun {
                     throw RerankInputError.invalid(path: path, line: line, reason:
                         "user \(r.record.userId), but line \(i + 1) of the candidates is user \(want.userId)")
                 }
-                guard r.rerank.retrieverOrder == want.candidates.map(\.itemId) else {
-                    throw RerankInputError.invalid(path: path, line: line, reason: "user \(want.userId): the earlier run had other candidates")
-                }
-                if r.rerank.status != .transportFailure { outcomes[i] = r.outcome }
+                guard sameCandidates(r, want) else { throw otherCandidates(path, line, r) }
+                outcomes[i] = kept(r)
             }
         }
         let partial = RerankCheckpoint.path(for: path)
@@ -36,12 +34,24 @@ public enum ResumedRun {
             guard let mine = indices[r.record.userId] else {
                 throw RerankInputError.invalid(path: partial, line: line, reason: "user \(r.record.userId) is not in the candidates")
             }
-            let same = mine.filter { records[$0].candidates.map(\.itemId) == r.rerank.retrieverOrder }
-            guard !same.isEmpty else {
-                throw RerankInputError.invalid(path: partial, line: line, reason: "user \(r.record.userId): the earlier run had other candidates")
-            }
-            if r.rerank.status != .transportFailure, let i = same.first(where: { outcomes[$0] == nil }) { outcomes[i] = r.outcome }
+            let same = mine.filter { sameCandidates(r, records[$0]) }
+            guard !same.isEmpty else { throw otherCandidates(partial, line, r) }
+            if let i = same.first(where: { outcomes[$0] == nil }) { outcomes[i] = kept(r) }
         }
         return outcomes
+    }
+
+    /// The earlier line was asked about `want`'s candidates, in the same retriever order.
+    static func sameCandidates(_ r: RerankedRecord, _ want: CandidateRecord) -> Bool {
+        r.rerank.retrieverOrder == want.candidates.map(\.itemId)
+    }
+
+    static func otherCandidates(_ path: String, _ line: Int, _ r: RerankedRecord) -> RerankInputError {
+        .invalid(path: path, line: line, reason: "user \(r.record.userId): the earlier run had other candidates")
+    }
+
+    /// The line's outcome, or nil when its request failed at the transport level (asked again).
+    static func kept(_ r: RerankedRecord) -> RerankOutcome? {
+        r.rerank.status == .transportFailure ? nil : r.outcome
     }
 }

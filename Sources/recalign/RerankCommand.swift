@@ -109,12 +109,12 @@ struct Rerank: AsyncParsableCommand {
         }
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.
         // Every answer is appended to <out>.partial as it arrives, so an interrupted run can be resumed.
-        let checkpoint = pending.isEmpty ? nil : RerankCheckpoint(out: out, keep: resume)
+        let checkpoint = RerankCheckpoint(out: out, keep: resume)
         let run = pending.isEmpty ? RerankRun(outcomes: [], counts: RerankCounts(), seconds: 0)
             : try await reranker.runCheckingServer(pending.map { records[$0] }, progress: { done, n in
                 if done == n || done % 10 == 0 { FileHandle.standardError.write(Data("reranked \(done)/\(n)\n".utf8)) }
             }, finished: { [records, pending] j, o in
-                checkpoint?.append(RerankedRecord(record: records[pending[j]], outcome: o, fusionWeight: weight))
+                checkpoint.append(RerankedRecord(record: records[pending[j]], outcome: o, fusionWeight: weight))
             })
         for (i, o) in zip(pending, run.outcomes) { outcomes[i] = o }
         let final = outcomes.map { $0! }
@@ -122,7 +122,7 @@ struct Rerank: AsyncParsableCommand {
         for o in final { counts.add(o.status) }
         let lines = zip(records, final).map { RerankedRecord(record: $0, outcome: $1, fusionWeight: weight) }
         try AtomicFile.write(try RerankedRecord.encode(lines), to: out)
-        if let checkpoint { checkpoint.finish() } else { try? FileManager.default.removeItem(atPath: RerankCheckpoint.path(for: out)) }
+        checkpoint.finish()
         let summary = RerankSummary(
             comparison: RerankComparison(records: records, outcomes: final, fusionWeight: weight), counts: counts,
             users: total, seconds: run.seconds, requestsPerSecond: run.requestsPerSecond,
