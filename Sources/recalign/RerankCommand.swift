@@ -62,7 +62,8 @@ struct Rerank: AsyncParsableCommand {
         "Keep the users already answered in --out or <out>.partial and rerank only the rest.",
         discussion: "--out is this command's finished output for the same candidates (e.g. with a smaller --limit), "
             + "matched line by line; <out>.partial is the checkpoint every run appends each answer to and removes "
-            + "when it finishes, so an interrupted run leaves it behind; it is matched by user and candidates. "
+            + "when it finishes, so an interrupted run leaves it behind; it is matched by user and candidates (a run "
+            + "without --resume refuses to start while it exists). "
             + "Users whose request failed are asked again.")) var resume = false
 
     func validate() throws {
@@ -101,10 +102,15 @@ struct Rerank: AsyncParsableCommand {
             : nil
         let reranker = Reranker(builder: builder, client: client, concurrency: llm.concurrency, pointwise: pointwise)
         let total = records.count
+        // A checkpoint left by an interrupted run is kept unless the user says what to do with it.
+        let partialPath = RerankCheckpoint.path(for: out)
+        if !resume, let size = (try? FileManager.default.attributesOfItem(atPath: partialPath))?[.size] as? Int, size > 0 {
+            throw CommandFailure("\(partialPath) holds the answers of an interrupted run: add --resume to keep them, or delete it to start over")
+        }
         var outcomes: [RerankOutcome?] = resume ? try ResumedRun.outcomes(path: out, records: records) : Array(repeating: nil, count: total)
         let pending = outcomes.indices.filter { outcomes[$0] == nil }
         if resume {
-            let partial = FileManager.default.fileExists(atPath: RerankCheckpoint.path(for: out)) ? " and its .partial" : ""
+            let partial = FileManager.default.fileExists(atPath: partialPath) ? " and its .partial" : ""
             FileHandle.standardError.write(Data("resuming: \(total - pending.count) users kept from \(out)\(partial), \(pending.count) to rerank\n".utf8))
         }
         // The first user goes alone: a server that cannot be reached stops the command before anything is written.

@@ -109,6 +109,16 @@ import RecAlignTestSupport
         let h = try #require(FileHandle(forWritingAtPath: partial))
         try h.seekToEnd(); try h.write(contentsOf: Data("{\"user_id\": \"half".utf8)); try h.close()
 
+        // Without --resume the checkpoint is not emptied: the command refuses, naming it, and asks nothing.
+        let refused = try RerankResumeCLITests.server()
+        defer { refused.stop() }
+        let before = try Data(contentsOf: URL(fileURLWithPath: partial))
+        let r0 = try RerankResumeCLITests.rerank(refused, out: out)
+        #expect(r0.status != 0)
+        #expect(CLI.errorLines(r0).count == 1 && r0.stderr.contains(partial) && r0.stderr.contains("--resume"), "\(r0.stderr)")
+        #expect(refused.requests.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: partial)) == before)
+
         let healthy = try RerankResumeCLITests.server()
         defer { healthy.stop() }
         let r = try RerankResumeCLITests.rerank(healthy, out: out, extra: ["--resume"])
