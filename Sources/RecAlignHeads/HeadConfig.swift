@@ -60,6 +60,13 @@ public struct HeadConfig: Codable, Equatable, Sendable {
     public var dropout: Float
     /// Cosine-similarity scale of the training softmax (MNRL's 20).
     public var scale: Float
+    /// Weight of the train sequences' transition term in the scores (`TransitionPrior`; 0: none, as heads saved
+    /// before it). Chosen on validation after training; applies on the corpus the head was trained on.
+    public var transitionWeight: Float = 0
+    /// The transition term reads the user's last `transitionItems` history items, the j-th most recent weighted
+    /// `transitionDecay`^j.
+    public var transitionItems: Int = 3
+    public var transitionDecay: Float = 0.5
 
     public init(adaptor: AdaptorKind, tower: UserTowerKind, inputDim: Int, adaptorDim: Int? = nil, experts: Int = 8,
                 hiddenDim: Int = 128, layers: Int = 2, heads: Int = 2, ffnMultiplier: Int = 2, maxHistory: Int = 50,
@@ -74,10 +81,11 @@ public struct HeadConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case adaptor, tower, itemInput, itemCount, idDropout, inputDim, adaptorDim, experts, hiddenDim, layers, heads,
-             ffnMultiplier, maxHistory, dropout, scale
+             ffnMultiplier, maxHistory, dropout, scale, transitionWeight, transitionItems, transitionDecay
     }
 
-    /// Decodes a saved config; the item-input fields are optional (older heads are text-only).
+    /// Decodes a saved config; the item-input and transition fields are optional (older heads are text-only and
+    /// have no transition term).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         adaptor = try c.decode(AdaptorKind.self, forKey: .adaptor)
@@ -95,6 +103,9 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         maxHistory = try c.decode(Int.self, forKey: .maxHistory)
         dropout = try c.decode(Float.self, forKey: .dropout)
         scale = try c.decode(Float.self, forKey: .scale)
+        transitionWeight = try c.decodeIfPresent(Float.self, forKey: .transitionWeight) ?? 0
+        transitionItems = try c.decodeIfPresent(Int.self, forKey: .transitionItems) ?? 3
+        transitionDecay = try c.decodeIfPresent(Float.self, forKey: .transitionDecay) ?? 0.5
     }
 
     /// A lower bound on the head's parameters (its largest matrices), nil on overflow: `loadHead` compares it
@@ -144,6 +155,9 @@ public struct HeadConfig: Codable, Equatable, Sendable {
                   itemInput == .text ? "must be 0 for text items, got \(itemCount)" : "must be at least 1 with ID items, got \(itemCount)")
         try check(idDropout >= 0 && idDropout < 1, "idDropout", "must be in [0, 1), got \(idDropout)")
         try check(itemInput != .id || tower == .seq, "itemInput", "ID-only items need the seq tower")
+        try check(transitionWeight >= 0 && transitionWeight.isFinite, "transitionWeight", "must be >= 0, got \(transitionWeight)")
+        try check(transitionItems >= 1, "transitionItems", "must be at least 1, got \(transitionItems)")
+        try check(transitionDecay > 0 && transitionDecay <= 1, "transitionDecay", "must be in (0, 1], got \(transitionDecay)")
         if tower == .seq {
             try check(hiddenDim > 0 && heads > 0 && hiddenDim % heads == 0, "hiddenDim",
                       "\(hiddenDim) does not split into \(heads) heads")

@@ -35,8 +35,34 @@ public enum HeadEvaluation {
                                 setting: EvalSetting) throws -> MetricSummary {
         let users = split.evaluatedUsers(stage, setting)
         let histories = users.map { split.history(user: Int($0), stage: stage, setting: setting) }
-        let v = try head.vectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories)
+        let v = try head.scoringVectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories,
+                                        train: split.trainSequences(setting))
         return MetricSummary(ranks: ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users,
                                           split: split, stage: stage))
+    }
+
+    /// Sets the head's transition weight to the one of `grid` whose fused scores rank the validation targets best
+    /// (Recall@10, then NDCG@10; ties to the smaller weight) and returns each weight's validation metrics.
+    /// Catalogs above `TransitionPrior.maxItems` keep the head without the term.
+    @discardableResult
+    public static func chooseTransitionWeight(_ head: RecHead, itemEmbeddings: [Float], split: Split, setting: EvalSetting,
+                                              grid: [Float] = TransitionPrior.weightGrid) throws -> [(weight: Float, valid: MetricSummary)] {
+        head.config.transitionWeight = 0
+        guard split.itemCount <= TransitionPrior.maxItems, !grid.isEmpty else { return [] }
+        let users = split.evaluatedUsers(.valid, setting)
+        let histories = users.map { split.history(user: Int($0), stage: .valid, setting: setting) }
+        let v = try head.vectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories)
+        let t = try TransitionPrior(sequences: split.trainSequences(setting), itemCount: split.itemCount,
+                                    lastItems: head.config.transitionItems, decay: head.config.transitionDecay)
+        var results: [(weight: Float, valid: MetricSummary)] = []
+        for w in grid {
+            let a = t.augment(users: v.users, items: v.items, dim: v.dim, histories: histories, weight: w)
+            results.append((w, MetricSummary(ranks: ranks(itemVectors: a.items, userVectors: a.users, dim: a.dim, users: users,
+                                                          split: split, stage: .valid))))
+        }
+        var best = results[0]
+        for r in results.dropFirst() where r.valid.isBetter(than: best.valid) { best = r }
+        head.config.transitionWeight = best.weight
+        return results
     }
 }

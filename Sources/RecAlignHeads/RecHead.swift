@@ -2,13 +2,15 @@
 import Foundation
 import RecAlignNN
 import RecAlignTensor
+import RecAlignData
 
 /// A recommendation head over frozen text embeddings. Item state = proj(adaptor(text emb)) (+ the item's ID
 /// vector, `itemInput`); item vector = normalize(state); user vector = the tower over the item states of the
 /// user's history. Scores are dot products of the (unit-norm) vectors; an item never seen in training has a
 /// zero ID vector, so a cold item is scored from its text alone.
 public final class RecHead: Module {
-    public let config: HeadConfig
+    /// The head's shape; `transitionWeight` is set after training (chosen on validation).
+    public internal(set) var config: HeadConfig
     public let linear: LinearAdaptor?
     public let moe: MoEAdaptor?
     /// Adaptor output -> transformer width (seq tower, when the widths differ).
@@ -119,5 +121,21 @@ public final class RecHead: Module {
             }
             return (items.array, users, dim)
         }
+    }
+
+    /// The head's transition term counted on `train` (the sequences it was trained on); nil when it has none
+    /// (weight 0) or its IDs are unused (a head trained on another corpus).
+    public func transitions(train: InteractionSequences, itemCount n: Int, useIDs: Bool = true) throws -> TransitionPrior? {
+        guard config.transitionWeight > 0 && useIDs else { return nil }
+        return try TransitionPrior(sequences: train, itemCount: n, lastItems: config.transitionItems, decay: config.transitionDecay)
+    }
+
+    /// `vectors` with the transition term folded in (users and items gain n coordinates): what every command
+    /// that reads a head scores and exports with.
+    public func scoringVectors(itemEmbeddings: [Float], itemCount n: Int, histories: [[Int32]], train: InteractionSequences,
+                               useIDs: Bool = true) throws -> (items: [Float], users: [Float], dim: Int) {
+        let v = try vectors(itemEmbeddings: itemEmbeddings, itemCount: n, histories: histories, useIDs: useIDs)
+        guard let t = try transitions(train: train, itemCount: n, useIDs: useIDs) else { return v }
+        return t.augment(users: v.users, items: v.items, dim: v.dim, histories: histories, weight: config.transitionWeight)
     }
 }

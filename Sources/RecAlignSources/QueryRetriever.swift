@@ -11,7 +11,8 @@ import RecAlignTensor
 /// tower encodes the user text, a head runs its sequential tower or mean over the item states) and the
 /// request's (the request encoded by the items' encoder, plus the mean of the items it names, against the
 /// items' text vectors: a head's item side without its ID part, since an ID-heavy space barely moves with
-/// words). Each is standardised over the catalog (zero mean, unit variance) and the turn's score is
+/// words). A head's user score includes its transition term, counted on the warm train sequences (the chat's
+/// history is a warm test history). Each is standardised over the catalog (zero mean, unit variance) and the turn's score is
 /// `(1 - blend) * user + blend * request`; with no request, the user's score alone. Standardising makes
 /// `blend` mean the same for every source, whatever the spread of its scores.
 public final class QueryRetriever: @unchecked Sendable {
@@ -31,7 +32,8 @@ public final class QueryRetriever: @unchecked Sendable {
             let head = try loadHead(dir)
             let useIDs = try TunedSource.head(dir).transferredFrom(to: towers.corpus.dataset.name) == nil
             let embeddings = try headItemEmbeddings(dir, towers: towers)
-            let v = try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history], useIDs: useIDs)
+            let v = try head.scoringVectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history],
+                                            train: towers.corpus.split.trainSequences(.warm), useIDs: useIDs)
             items = v.items; user = v.users; dim = v.dim
             let readsText = head.config.itemInput != .id
             // Without an ID part in play the text side is the item vectors themselves.

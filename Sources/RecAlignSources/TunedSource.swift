@@ -101,18 +101,26 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
     var table = ResultTable()
     for setting in plan.settings {
         var prior: TextPopularityPrior?
+        let transitions = try head.transitions(train: corpus.split.trainSequences(setting), itemCount: corpus.itemCount, useIDs: useIDs)
+        // The head's transition term (when it has one) widens every row's vectors, with or without the text prior.
+        func widened(_ x: (users: [Float], items: [Float], dim: Int), _ hist: [[Int32]]) -> (users: [Float], items: [Float], dim: Int) {
+            guard let transitions else { return x }
+            let t = transitions.augment(users: x.users, items: x.items, dim: x.dim, histories: hist, weight: head.config.transitionWeight)
+            return (t.users, t.items, t.dim)
+        }
         for stage in plan.stages {
             let users = corpus.split.evaluatedUsers(stage, setting)
             if users.isEmpty { continue }
             let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
             let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist, useIDs: useIDs)
             let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
-            let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude)
+            let w = widened((v.users, v.items, v.dim), hist)
+            let ranks = try Evaluator.ranks(users: w.users, items: w.items, dim: w.dim, targets: targets, exclude: exclude)
             table.append(method: label, setting: setting, split: stage, ranks: ranks)
             if let weight = plan.priorWeight {
                 // The prior depends on the setting's train counts and the item vectors only: one fit per setting.
                 if prior == nil { prior = try plan.priorTarget(corpus.split, setting)?.fit(items: v.items, dim: v.dim) }
-                let a = try prior!.augment(users: v.users, items: v.items, weight: weight)
+                let a = try widened(prior!.augment(users: v.users, items: v.items, weight: weight), hist)
                 let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude)
                 table.append(method: label + plan.priorLabel, setting: setting, split: stage, ranks: r)
             }
@@ -121,18 +129,31 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
     return table
 }
 
-/// Item and user vectors of a source for one split (export, candidates).
+/// Item and user vectors of a source for one split (export, candidates). A head's transition term widens them
+/// unless `widened` is false (export whitens or adds the text prior first, then widens with `sourceTransitions`).
 public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
-                   maxLength: Int?) throws -> (items: [Float], users: [Float], dim: Int) {
+                          maxLength: Int?, widened: Bool = true) throws -> (items: [Float], users: [Float], dim: Int) {
     switch source {
     case let .head(dir)?:
         let head = try loadHead(dir)
         let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
         let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
-        return try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount,
-                                histories: hist, useIDs: useIDs)
+        let v = try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount,
+                                 histories: hist, useIDs: useIDs)
+        guard widened, let t = try sourceTransitions(source, base: base, setting: setting) else { return v }
+        return t.prior.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: t.weight)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)
     }
+}
+
+/// A head source's transition term on the setting's train sequences and its weight; nil for other sources, a
+/// head without one, or a head trained on another corpus.
+public func sourceTransitions(_ source: TunedSource?, base: TextTowers, setting: EvalSetting) throws -> (prior: TransitionPrior, weight: Float)? {
+    guard case let .head(dir)? = source else { return nil }
+    let head = try loadHead(dir)
+    let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
+    return try head.transitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount, useIDs: useIDs)
+        .map { ($0, head.config.transitionWeight) }
 }

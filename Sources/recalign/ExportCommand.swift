@@ -50,7 +50,8 @@ struct Export: ParsableCommand {
         var users = corpus.split.evaluatedUsers(split, setting)
         let part = try ShardPart(shard, total: users.count)
         if let part { users = Array(users[part.rows]) }
-        let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength)
+        let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength,
+                                  widened: false)
         var items = v.items, userV = v.users, dim = v.dim
         if whiten {
             let w = try Whitening.fit(items, dim: dim)
@@ -61,6 +62,14 @@ struct Export: ParsableCommand {
         if let priorTarget {
             let a = try priorTarget.apply(users: userV, items: items, dim: dim)
             items = a.items; userV = a.users; dim = a.dim; priorL2 = a.prior.l2
+        }
+        // A head's transition term: n more coordinates after the others (see TransitionPrior).
+        let priorColumn = dim - 1
+        let transitions = try sourceTransitions(source, base: towers, setting: setting)
+        if let t = transitions {
+            let hist = users.map { corpus.split.history(user: Int($0), stage: split, setting: setting) }
+            let a = t.prior.augment(users: userV, items: items, dim: dim, histories: hist, weight: t.weight)
+            items = a.items; userV = a.users; dim = a.dim
         }
         try requireFinite(items, dim: dim, what: "item vectors") { "item \(corpus.split.itemIds[$0])" }
         try requireFinite(userV, dim: dim, what: "user vectors") { "user \(corpus.split.userIds[Int(users[$0])])" }
@@ -98,7 +107,9 @@ struct Export: ParsableCommand {
         let meta: [String: Any] = [
             "model": modelOptions.model, "tuned": tuned ?? "", "pooling": encoder.folder.pooling.modes.map(\.rawValue),
             "normalize": encoder.folder.normalize, "precision": encoder.precision.rawValue, "max_length_items": encoder.maxLength, "max_length_users": userMaxLength,
-            "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorTarget?.recent ?? 0, "l2": $0, "column": dim - 1] as [String: Any] } ?? false,
+            "whitening": whiten, "text_prior": priorL2.map { ["weight": priorTarget?.weight ?? 0, "recent": priorTarget?.recent ?? 0, "l2": $0, "column": priorColumn] as [String: Any] } ?? false,
+            "transitions": transitions.map { ["weight": $0.weight, "last_items": $0.prior.lastItems, "decay": $0.prior.decay,
+                                              "columns": [priorColumn + 1, dim]] as [String: Any] } ?? false,
             "corpus": corpusOptions.corpus, "setting": setting.rawValue, "split": split.rawValue,
             "items": corpus.itemCount, "users": part?.total ?? users.count, "dim": dim, "format": ext,
             "user_text": "most recent up-to-20 history items, oldest first, joined with ' ; ', oldest dropped to fit",

@@ -57,6 +57,13 @@ struct TrainHead: ParsableCommand {
     var cacheDir: String = ".cache/recalign"
     @Option(help: "Precision of the frozen encoder that fills the item cache: fp32, int8 or bf16 (as `encode --precision`).")
     var precision: Precision = .fp32
+    @Option(help: ArgumentHelp(
+        "Weight of the train transitions' term in the head's scores (0: none; default: chosen on validation).",
+        discussion: "score = cosine + W · Σ_j 0.5^j · log(1 + count(h_j → item)) over the user's last 3 history items "
+            + "(h_0 the most recent), counts of consecutive pairs in the train sequences. Without this option W is "
+            + "the best of \(TransitionPrior.weightGrid.map { String(describing: $0) }.joined(separator: ", ")) by validation "
+            + "Recall@10, chosen after the epoch; catalogs above \(TransitionPrior.maxItems) items get none."))
+    var transitionWeight: Float?
     @Option(help: "Output folder for head.safetensors, head_config.json and metrics.json.")
     var out: String
 
@@ -83,6 +90,7 @@ struct TrainHead: ParsableCommand {
             throw ValidationError("--precision applies to the frozen item cache; a tuned or jointly trained encoder runs in fp32")
         }
         if shape.items == .text && shape.idDropout > 0 { throw ValidationError("--id-dropout applies to --items text+id") }
+        if let w = transitionWeight, !(w >= 0 && w.isFinite) { throw ValidationError("--transition-weight must be a number >= 0") }
     }
 
     /// Peak resident set size of this process so far (getrusage; Linux reports KiB).
@@ -134,10 +142,25 @@ struct TrainHead: ParsableCommand {
             print(String(format: "epoch %3d  loss %.4f  %.1f s  valid %@%@", e.epoch, e.meanLoss, e.trainSeconds, e.valid.line, e.isBest ? "  *" : ""))
             fflush(stdout)
         }
-        let test = try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
+        let towerTest = try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
+        let grid = transitionWeight.map { [$0] } ?? TransitionPrior.weightGrid
+        let byWeight = try HeadEvaluation.chooseTransitionWeight(model, itemEmbeddings: trainer.embeddings, split: split,
+                                                                 setting: setting, grid: grid)
+        if byWeight.isEmpty {
+            note("no transition term: \(split.itemCount) items is above its \(TransitionPrior.maxItems)")
+        } else {
+            print("transition term (last \(config.transitionItems) items, decay \(config.transitionDecay)), valid R@10 by weight: "
+                  + byWeight.map { String(format: "%g: %.4f", $0.weight, $0.valid.recall10) }.joined(separator: ", ")
+                  + "; weight \(model.config.transitionWeight)")
+        }
+        let validFused = byWeight.first { $0.weight == model.config.transitionWeight && $0.weight > 0 }?.valid
+        let test = model.config.transitionWeight > 0
+            ? try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
+            : towerTest
         let steps = result.epochs.count * trainer.stepsPerEpoch
         print(String(format: "best epoch %d (valid %@); training %.1f s, %d steps, %.2f steps/s; peak RSS %.0f MB", result.bestEpoch,
                      result.bestValid.line, result.trainSeconds, steps, Double(steps) / max(result.trainSeconds, 1e-9), peakRSSMegabytes()))
+        if validFused != nil { print("\(setting.rawValue) test, tower alone: \(towerTest.line)") }
         print("\(setting.rawValue) test: \(test.line)")
         if Cluster.isDistributed {
             note(String(format: "MPI, %d ranks: per step each rank allreduced %.3f MB of gradients", Cluster.size, result.allReducedBytesPerStep / 1e6))
@@ -146,7 +169,8 @@ struct TrainHead: ParsableCommand {
         guard Cluster.isRoot else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let metrics: [String: MetricSummary] = ["frozen_mean5_test": frozenTest, "valid_best": result.bestValid, "test": test]
+        var metrics: [String: MetricSummary] = ["frozen_mean5_test": frozenTest, "valid_best": result.bestValid, "test": test]
+        if let validFused { metrics["valid_transition"] = validFused; metrics["test_tower_only"] = towerTest }
         // The head's files replace --out as one folder: a kill leaves the old head or the new one.
         AtomicFolder.cleanStale(in: ((out as NSString).standardizingPath as NSString).deletingLastPathComponent)
         try AtomicFolder.replace(out) { dir in
