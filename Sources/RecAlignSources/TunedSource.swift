@@ -140,8 +140,9 @@ public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int3
         let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
         let v = try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount,
                                  histories: hist, useIDs: useIDs)
-        guard widened, let t = try sourceTransitions(source, base: base, setting: setting) else { return v }
-        return t.prior.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: t.weight)
+        guard widened, let t = try head.transitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount,
+                                                    useIDs: useIDs) else { return v }
+        return t.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: head.config.transitionWeight)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)

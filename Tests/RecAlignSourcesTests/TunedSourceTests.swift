@@ -4,6 +4,7 @@ import Testing
 import RecAlignData
 import RecAlignFormats
 import RecAlignHeads
+import RecAlignMetrics
 import RecAlignModels
 import RecAlignRetrieval
 import RecAlignSources
@@ -101,5 +102,34 @@ import RecAlignTestSupport
                 "transferred head \(row.metrics) vs frozen \(reference.metrics)")
         try Provenance(setting: "warm", corpus: corpus.dataset.name, method: "head mean").write(to: dir)
         #expect(throws: HeadError.self) { try headRows(dir, towers: towers, plan: plan, label: "head") }
+    }
+
+    /// A head with a transition term scores the same through `headRows` (evaluate), `sourceVectors` (export,
+    /// retrieve) and `HeadEvaluation` (train-head's test), and its vectors carry one more coordinate per item.
+    @Test(.enabled(if: TestPaths.hasModel)) func aTransitionTermReachesEveryWayIn() throws {
+        let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
+        let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
+        var plan = EvaluationPlan()
+        plan.stages = [.test]; plan.settings = [.warm]; plan.whitening = false; plan.baselines = false; plan.meanOfLast = 5
+        var config = HeadConfig(adaptor: .linear, tower: .mean, inputDim: towers.encoder.dimension, maxHistory: 5, dropout: 0)
+        config.transitionWeight = 0.2
+        let head = RecHead(config: config)
+        let dir = TestPaths.tempDir("transition-head")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try HeadFiles.save(head, to: dir)
+        let row = try #require(try headRows(dir, towers: towers, plan: plan, label: "head").rows.first)
+        let split = corpus.split
+        let trained = try HeadEvaluation.evaluate(head, itemEmbeddings: towers.items().values, split: split, stage: .test, setting: .warm)
+        let users = split.evaluatedUsers(.test, .warm)
+        let v = try sourceVectors(.head(dir), base: towers, users: users, stage: .test, setting: .warm, maxLength: nil)
+        #expect(v.dim == towers.encoder.dimension + corpus.itemCount)
+        let exported = MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users,
+                                                                 split: split, stage: .test))
+        for m in [row.metrics, exported] {
+            #expect(m.users == trained.users && abs(m.recall10 - trained.recall10) < 1e-9 && abs(m.ndcg10 - trained.ndcg10) < 1e-6,
+                    "\(m.line) vs train-head's \(trained.line)")
+        }
+        let plain = try sourceVectors(.head(dir), base: towers, users: users, stage: .test, setting: .warm, maxLength: nil, widened: false)
+        #expect(plain.dim == towers.encoder.dimension)
     }
 }
