@@ -138,11 +138,12 @@ public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int3
         let head = try loadHead(dir)
         let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
         let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
-        let v = try head.vectors(itemEmbeddings: headItemEmbeddings(dir, towers: base), itemCount: base.corpus.itemCount,
-                                 histories: hist, useIDs: useIDs)
-        guard widened, let t = try head.transitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount,
-                                                    useIDs: useIDs) else { return v }
-        return t.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: head.config.transitionWeight)
+        let items = try headItemEmbeddings(dir, towers: base)
+        guard widened else {
+            return try head.vectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist, useIDs: useIDs)
+        }
+        return try head.scoringVectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist,
+                                       train: base.corpus.split.trainSequences(setting), useIDs: useIDs)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)
