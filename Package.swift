@@ -97,11 +97,11 @@ let package = Package(
         .testTarget(name: "RecAlignDataTests", dependencies: ["RecAlignData", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignRetrievalTests", dependencies: ["RecAlignRetrieval", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignRerankTests", dependencies: ["RecAlignRerank", "RecAlignTestSupport"]),
-        .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignHeads"]),
+        .testTarget(name: "RecAlignHeadsTests", dependencies: ["RecAlignHeads", "RecAlignMetrics"]),
         .testTarget(name: "RecAlignSourcesTests", dependencies: ["RecAlignSources", "RecAlignTestSupport"]),
         .testTarget(name: "RecAlignTrainingTests", dependencies: ["RecAlignTraining", "RecAlignHeads", "RecAlignTestSupport"]),
         // The shipped binary run as a user would (exit codes, one-line errors, nothing half-written).
-        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats", "RecAlignTestSupport"]),
+        .testTarget(name: "RecAlignCLITests", dependencies: ["recalign", "RecAlignFormats", "RecAlignHeads", "RecAlignTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,8 +21,8 @@ public struct TransitionPrior: Sendable {
     public let itemCount: Int
     public let lastItems: Int
     public let decay: Float
-    /// log(1 + c(a → b)) at [b · n + a]: row b is item b's extra coordinates.
-    let columns: [Float]
+    /// log(1 + c(a → b)) at [a · n + b]: row a holds what follows item a (contiguous for a user's term).
+    let rows: [Float]
 
     /// Counts the consecutive pairs of every train sequence (item rows must lie in 0..<itemCount).
     public init(sequences: InteractionSequences, itemCount n: Int, lastItems k: Int, decay: Float) throws {
@@ -39,12 +39,12 @@ public struct TransitionPrior: Sendable {
                 guard item >= 0 && Int(item) < n else {
                     throw HeadError.badInput("train sequence of user \(u) holds item row \(item) outside 0..<\(n)")
                 }
-                if prev >= 0 { counts[Int(item) * n + prev] += 1 }
+                if prev >= 0 { counts[prev * n + Int(item)] += 1 }
                 prev = Int(item)
             }
         }
         for i in counts.indices where counts[i] > 0 { counts[i] = log1p(counts[i]) }
-        itemCount = n; lastItems = k; self.decay = decay; columns = counts
+        itemCount = n; lastItems = k; self.decay = decay; rows = counts
     }
 
     /// The user's extra coordinates (weight · decay^j at its j-th most recent item; later repeats add up).
@@ -57,16 +57,25 @@ public struct TransitionPrior: Sendable {
         }
     }
 
-    /// The term alone for each history: [U, n] row-major (weight 1).
-    public func scores(histories: [[Int32]]) -> [Float] {
+    /// Adds `weight` times the term of `history` to `row` (n scores): row[b] += weight · Σ_j decay^j · L(h₋₁₋ⱼ → b).
+    public func addTerm(_ history: [Int32], weight: Float, to row: UnsafeMutablePointer<Float>) {
         let n = itemCount
-        var out = [Float](repeating: 0, count: histories.count * n)
-        for (u, h) in histories.enumerated() {
-            var w: Float = 1
-            for a in h.suffix(lastItems).reversed() {
-                for b in 0..<n { out[u * n + b] += w * columns[b * n + Int(a)] }
+        var w = weight
+        rows.withUnsafeBufferPointer { table in
+            for a in history.suffix(lastItems).reversed() {
+                precondition(a >= 0 && Int(a) < n, "TransitionPrior.addTerm: history item \(a) outside 0..<\(n)")
+                let from = table.baseAddress! + Int(a) * n
+                for b in 0..<n { row[b] += w * from[b] }
                 w *= decay
             }
+        }
+    }
+
+    /// The term alone for each history: [U, n] row-major (weight 1).
+    public func scores(histories: [[Int32]]) -> [Float] {
+        var out = [Float](repeating: 0, count: histories.count * itemCount)
+        out.withUnsafeMutableBufferPointer { o in
+            for (u, h) in histories.enumerated() { addTerm(h, weight: 1, to: o.baseAddress! + u * itemCount) }
         }
         return out
     }
@@ -80,10 +89,14 @@ public struct TransitionPrior: Sendable {
         var outItems = [Float](repeating: 0, count: n * wide)
         var outUsers = [Float](repeating: 0, count: histories.count * wide)
         outItems.withUnsafeMutableBufferPointer { o in
-            for r in 0..<n {
-                let row = o.baseAddress! + r * wide
-                items.withUnsafeBufferPointer { row.update(from: $0.baseAddress! + r * dim, count: dim) }
-                columns.withUnsafeBufferPointer { (row + dim).update(from: $0.baseAddress! + r * n, count: n) }
+            items.withUnsafeBufferPointer { src in
+                for b in 0..<n { (o.baseAddress! + b * wide).update(from: src.baseAddress! + b * dim, count: dim) }
+            }
+            // Item b's extra coordinates are column b of the table: L(a → b) at coordinate dim + a.
+            rows.withUnsafeBufferPointer { table in
+                for a in 0..<n {
+                    for b in 0..<n { o[b * wide + dim + a] = table[a * n + b] }
+                }
             }
         }
         outUsers.withUnsafeMutableBufferPointer { o in

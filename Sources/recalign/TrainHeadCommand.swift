@@ -104,6 +104,10 @@ struct TrainHead: ParsableCommand {
         let t0 = Date()
         let corpus = try corpusOptions.load()
         let (dataset, split, texts) = (corpus.dataset, corpus.split, corpus.itemTexts)
+        if let w = transitionWeight, w > 0, split.itemCount > TransitionPrior.maxItems {
+            throw ValidationError("--transition-weight \(w): the term is built for catalogs up to \(TransitionPrior.maxItems) items; "
+                                  + "\(dataset.name) has \(split.itemCount) (leave the option out, or give 0)")
+        }
         // The item embeddings: the base model's (cached on disk), a tuned --encoder's, or joint training's tower.
         let emb: (values: [Float], dim: Int, cached: Bool)
         var tuned: TunedEncoder?
@@ -142,21 +146,21 @@ struct TrainHead: ParsableCommand {
             print(String(format: "epoch %3d  loss %.4f  %.1f s  valid %@%@", e.epoch, e.meanLoss, e.trainSeconds, e.valid.line, e.isBest ? "  *" : ""))
             fflush(stdout)
         }
-        let towerTest = try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
         let grid = transitionWeight.map { [$0] } ?? TransitionPrior.weightGrid
         let byWeight = try HeadEvaluation.chooseTransitionWeight(model, itemEmbeddings: trainer.embeddings, split: split,
                                                                  setting: setting, grid: grid)
         if byWeight.isEmpty {
-            note("no transition term: \(split.itemCount) items is above its \(TransitionPrior.maxItems)")
+            note("no transition term: \(dataset.name) has \(split.itemCount) items, above the term's \(TransitionPrior.maxItems)")
         } else {
             print("transition term (last \(config.transitionItems) items, decay \(config.transitionDecay)), valid R@10 by weight: "
                   + byWeight.map { String(format: "%g: %.4f", $0.weight, $0.valid.recall10) }.joined(separator: ", ")
                   + "; weight \(model.config.transitionWeight)")
         }
         let validFused = byWeight.first { $0.weight == model.config.transitionWeight && $0.weight > 0 }?.valid
-        let test = model.config.transitionWeight > 0
-            ? try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting)
-            : towerTest
+        // The tower alone and with the chosen term, from one pass over the test users.
+        let tests = try HeadEvaluation.evaluate(model, itemEmbeddings: trainer.embeddings, split: split, stage: .test, setting: setting,
+                                                transitionWeights: validFused == nil ? [0] : [0, model.config.transitionWeight])
+        let (towerTest, test) = (tests[0], tests[tests.count - 1])
         let steps = result.epochs.count * trainer.stepsPerEpoch
         print(String(format: "best epoch %d (valid %@); training %.1f s, %d steps, %.2f steps/s; peak RSS %.0f MB", result.bestEpoch,
                      result.bestValid.line, result.trainSeconds, steps, Double(steps) / max(result.trainSeconds, 1e-9), peakRSSMegabytes()))

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import RecAlignFormats
+import RecAlignHeads
 import RecAlignTestSupport
 
 /// The `recalign` binary built beside this test bundle, run in the repository root.
@@ -201,4 +202,22 @@ enum CLI {
         #expect(r.status == 64, "\(args)")
         #expect(CLI.errorLines(r) == ["Error: \(message)"], "\(args): \(r.stderr)")
     }
+}
+
+/// An explicit transition weight on a catalog too large for the term's n x n table is refused before any encoding
+/// or training, naming the corpus and the limit (the default, chosen on validation, goes without the term there).
+@Test func trainHeadRefusesATransitionWeightOnALargeCatalog() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let n = TransitionPrior.maxItems + 1
+    var lines: [String] = []
+    #expect(n % 5 == 0)
+    // Five items a user (the loader keeps users with at least 5): 16,385 = 5 x 3,277.
+    for i in 0..<n { lines.append("\(i / 5 + 1)\t\(i + 1)\t4\t\(1000 + i)") }
+    try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/u.data", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["train-head", "--corpus", dir, "--item-id-as-text", "--transition-weight", "0.05", "--out", dir + "/head"])
+    #expect(r.status == 64)
+    #expect(CLI.errorLines(r) == ["Error: --transition-weight 0.05: the term is built for catalogs up to \(TransitionPrior.maxItems) "
+                                  + "items; \((dir as NSString).lastPathComponent) has \(n) (leave the option out, or give 0)"])
+    #expect(!FileManager.default.fileExists(atPath: dir + "/head"))
 }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import RecAlignData
 import RecAlignHeads
+import RecAlignMetrics
 
 /// Train sequences 0→1→2, 0→1, 1→0 over 3 items: c(0→1) = 2, c(1→2) = 1, c(1→0) = 1.
 func tinySequences() -> InteractionSequences {
@@ -62,6 +63,16 @@ func tinySequences() -> InteractionSequences {
     #expect(byWeight[0].valid.recall10 < byWeight.first { $0.weight == head.config.transitionWeight }!.valid.recall10)
     let test = try HeadEvaluation.evaluate(head, itemEmbeddings: emb, split: split, stage: .test, setting: .warm)
     #expect(test.mrr10 >= 0.8 && test.mrr10 > before.mrr10 + 0.5, "tower alone \(before.line), fused \(test.line)")
+    // One pass gives the tower alone and the fused scores, ranked as the widened two-tower vectors rank them.
+    let both = try HeadEvaluation.evaluate(head, itemEmbeddings: emb, split: split, stage: .test, setting: .warm,
+                                           transitionWeights: [0, head.config.transitionWeight])
+    #expect(both == [before, test])
+    let users = split.evaluatedUsers(.test, .warm)
+    let hs = users.map { split.history(user: Int($0), stage: .test, setting: .warm) }
+    let wide = try head.scoringVectors(itemEmbeddings: emb, itemCount: n, histories: hs, train: split.trainSequences(.warm))
+    #expect(wide.dim == 8 + n)  // the tower's width, then one coordinate per item
+    #expect(MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: wide.items, userVectors: wide.users, dim: wide.dim, users: users,
+                                                      split: split, stage: .test)) == test)
 
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("transition-head-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
