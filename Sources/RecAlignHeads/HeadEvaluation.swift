@@ -73,8 +73,7 @@ public enum HeadEvaluation {
         let histories = users.map { split.history(user: Int($0), stage: stage, setting: setting) }
         let v = try head.vectors(itemEmbeddings: itemEmbeddings, itemCount: split.itemCount, histories: histories)
         let t = weights.contains { $0 > 0 }
-            ? try TransitionPrior(sequences: split.trainSequences(setting), itemCount: split.itemCount,
-                                  lastItems: head.config.transitionItems, decay: head.config.transitionDecay)
+            ? try head.transitionTable(train: split.trainSequences(setting), itemCount: split.itemCount)
             : nil
         return ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users, split: split, stage: stage,
                      transitions: t, histories: histories, weights: weights).map { MetricSummary(ranks: $0) }

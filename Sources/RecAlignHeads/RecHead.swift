@@ -127,7 +127,13 @@ public final class RecHead: Module {
     /// (weight 0) or its IDs are unused (a head trained on another corpus).
     public func transitions(train: InteractionSequences, itemCount n: Int, useIDs: Bool = true) throws -> TransitionPrior? {
         guard config.transitionWeight > 0 && useIDs else { return nil }
-        return try TransitionPrior(sequences: train, itemCount: n, lastItems: config.transitionItems, decay: config.transitionDecay)
+        return try transitionTable(train: train, itemCount: n)
+    }
+
+    /// The transition table with the head's shape (last items, decay) counted on `train`, whatever its weight
+    /// (choosing the weight scores it before the head has one).
+    public func transitionTable(train: InteractionSequences, itemCount n: Int) throws -> TransitionPrior {
+        try TransitionPrior(sequences: train, itemCount: n, lastItems: config.transitionItems, decay: config.transitionDecay)
     }
 
     /// `vectors` with the transition term folded in (users and items gain n coordinates): what every command

@@ -11,7 +11,8 @@ import RecAlignData
 /// this term keeps them (FPMC's Markov part, left unfactorised: a rank-128 factorisation lost most of the
 /// gain on ml-100k). In two-tower form the user vector gains n coordinates (weight · decay^j at the rows of its
 /// last k items) and item i gains column i of log(1 + c), so the dot product of the widened vectors is the
-/// fused score and an export stays a plain inner-product file.
+/// fused score and an export stays a plain inner-product file; evaluation and chat add the term to the scores
+/// instead (`scoreTerm`, `addTerm`) and keep the vectors at their width.
 public struct TransitionPrior: Sendable {
     /// Largest catalog the dense n x n table and the n extra coordinates are built for.
     public static let maxItems = 16_384
@@ -69,6 +70,12 @@ public struct TransitionPrior: Sendable {
                 w *= decay
             }
         }
+    }
+
+    /// `addTerm` for the history of each user row, as an additive score term (`Evaluator.ranks(term:)`): scores
+    /// `u·v + weight · term(u, v)` without widening the vectors (histories already validated against n).
+    public func scoreTerm(histories: [[Int32]], weight: Float) -> @Sendable (Int, UnsafeMutablePointer<Float>) -> Void {
+        { u, row in self.addTerm(histories[u], weight: weight, to: row) }
     }
 
     /// The term alone for each history: [U, n] row-major (weight 1).

@@ -24,9 +24,13 @@ public enum Evaluator {
     ///   - exclude: nil or one strictly ascending list of item rows per user (train items, validation item).
     ///   - threads: workers (default: the machine's cores, `Parallel.workers`), each taking whole user
     ///     batches with a single-threaded GEMM.
+    ///   - term: nil, or an additive score term: `term(u, out)` adds user `u`'s term for every item row to `out`
+    ///     (N floats, zeroed), and user u's score of item i is `u·i + out[i]` (a head's transition term, without
+    ///     widening the vectors by N coordinates). Called concurrently for different users. The band widens by
+    ///     the rounding of that sum and band items are re-scored as the Double dot product plus the float term.
     public static func ranks(users: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
                              targets: [Int], exclude: [[Int32]]?, blockItems: Int = 16384, userBatch: Int = 256,
-                             threads: Int = Parallel.workers) throws -> [Int] {
+                             threads: Int = Parallel.workers, term: ScoreTerm? = nil) throws -> [Int] {
         let nu = try Check.rows(users.count, dim: dim, field: "users")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         try Check.targets(targets, rows: nu, items: ni)
@@ -46,15 +50,27 @@ public enum Evaluator {
             BLASThreads.singleThreaded(if: nw) {
                 let body: (Int) -> Void = { w in
                     let buf = UnsafeMutablePointer<Float>.allocate(capacity: ub * nb)
-                    defer { buf.deallocate() }
+                    // The batch's terms, [ub, ni] (empty without a term).
+                    let terms = UnsafeMutablePointer<Float>.allocate(capacity: term == nil ? 0 : ub * ni)
+                    defer { buf.deallocate(); terms.deallocate() }
                     var state = [UserCount](repeating: UserCount(), count: ub)
                     var b = w
                     while b < batches {
                         let u0 = b * ub, m = min(ub, nu - u0)
                         for i in 0 ..< m {
                             let u = u0 + i, up = users.baseAddress! + u * dim
-                            let t = BLAS.dot(up, items.baseAddress! + targets[u] * dim, count: dim)
-                            let eps = 2.4e-7 * Float(dim) * BLAS.norm(up, count: dim) * maxItemNorm
+                            let bound = BLAS.norm(up, count: dim) * maxItemNorm
+                            var t = BLAS.dot(up, items.baseAddress! + targets[u] * dim, count: dim)
+                            var eps = 2.4e-7 * Float(dim) * bound
+                            if let term {
+                                let row = terms + i * ni
+                                row.update(repeating: 0, count: ni)
+                                term(u, row)
+                                var maxTerm: Float = 0
+                                for j in 0 ..< ni { maxTerm = max(maxTerm, abs(row[j])) }
+                                t += row[targets[u]]
+                                eps += 2.4e-7 * (bound + maxTerm)
+                            }
                             state[i].start(estimate: t, eps: eps)
                         }
                         var j0 = 0
@@ -63,6 +79,12 @@ public enum Evaluator {
                             BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
                                       a: users.baseAddress! + u0 * dim, lda: dim,
                                       b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
+                            if term != nil {
+                                for i in 0 ..< m {
+                                    let s = buf + i * n, r = terms + i * ni + j0
+                                    for j in 0 ..< n { s[j] += r[j] }
+                                }
+                            }
                             for i in 0 ..< m {
                                 state[i].scan(scores: buf + i * n, count: n, firstRow: j0, target: targets[u0 + i],
                                               exclude: ex.list(u0 + i))
@@ -72,7 +94,8 @@ public enum Evaluator {
                         for i in 0 ..< m {
                             outBase[u0 + i] = state[i].finish(user: users.baseAddress! + (u0 + i) * dim,
                                                               items: items.baseAddress!, dim: dim,
-                                                              target: targets[u0 + i], exclude: ex.list(u0 + i))
+                                                              target: targets[u0 + i], exclude: ex.list(u0 + i),
+                                                              term: term == nil ? nil : UnsafePointer(terms + i * ni))
                         }
                         b += nw
                     }
@@ -83,17 +106,18 @@ public enum Evaluator {
         return ranks
     }
 
-    /// Array form of `ranks(users:items:dim:targets:exclude:blockItems:userBatch:threads:)`.
+    /// Array form of `ranks(users:items:dim:targets:exclude:blockItems:userBatch:threads:term:)`.
     public static func ranks(users: [Float], items: [Float], dim: Int, targets: [Int], exclude: [[Int32]]?,
-                             blockItems: Int = 16384, userBatch: Int = 256, threads: Int = Parallel.workers) throws -> [Int] {
+                             blockItems: Int = 16384, userBatch: Int = 256, threads: Int = Parallel.workers,
+                             term: ScoreTerm? = nil) throws -> [Int] {
         try users.withUnsafeBufferPointer { u in
             try items.withUnsafeBufferPointer { i in
                 // Under MPI each rank scores its share of the users (`ShardedScoring`).
                 ShardedScoring.applies(users.count, dim: dim, users: targets.count, exclude: exclude)
                     ? try ShardedScoring.ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
-                                               blockItems: blockItems, userBatch: userBatch, threads: threads)
+                                               blockItems: blockItems, userBatch: userBatch, threads: threads, term: term)
                     : try ranks(users: u, items: i, dim: dim, targets: targets, exclude: exclude,
-                                blockItems: blockItems, userBatch: userBatch, threads: threads)
+                                blockItems: blockItems, userBatch: userBatch, threads: threads, term: term)
             }
         }
     }
@@ -154,6 +178,9 @@ public enum Evaluator {
 
 @inline(__always) func clean(_ x: Float) -> Float { x.isNaN ? -.infinity : x }
 
+/// An additive score term (`Evaluator.ranks`): adds user `u`'s term for every item row to the row it is given.
+public typealias ScoreTerm = @Sendable (_ user: Int, _ into: UnsafeMutablePointer<Float>) -> Void
+
 /// One user's counting state during an `Evaluator` pass.
 struct UserCount {
     var above = 0
@@ -211,13 +238,18 @@ struct UserCount {
     }
 
     /// Final rank once every block was seen: band items against the target, both scored in Double.
+    /// `term`: the user's additive term per item row, or nil.
     func finish(user: UnsafePointer<Float>, items: UnsafePointer<Float>, dim: Int, target: Int,
-                exclude: UnsafeBufferPointer<Int32>) -> Int {
+                exclude: UnsafeBufferPointer<Int32>, term: UnsafePointer<Float>? = nil) -> Int {
         var r = 1 + above
         if bandRows.isEmpty { return r }
-        let t = exactDot(user, items + target * dim, dim)
+        func score(_ row: Int) -> Double {
+            let s = exactDot(user, items + row * dim, dim) + (term.map { Double($0[row]) } ?? 0)
+            return s.isNaN ? -.infinity : s
+        }
+        let t = score(target)
         for row in bandRows where Int(row) != target {
-            let s = exactDot(user, items + Int(row) * dim, dim)
+            let s = score(Int(row))
             if s > t || (s == t && Int(row) < target) {
                 if !exclude.isEmpty && sortedContains(exclude, row) { continue }
                 r += 1

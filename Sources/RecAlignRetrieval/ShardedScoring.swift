@@ -25,12 +25,14 @@ enum ShardedScoring {
     }
 
     static func ranks(users: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int, targets: [Int],
-                      exclude: [[Int32]]?, blockItems: Int, userBatch: Int, threads: Int) throws -> [Int] {
+                      exclude: [[Int32]]?, blockItems: Int, userBatch: Int, threads: Int, term: ScoreTerm?) throws -> [Int] {
         let n = targets.count
         let mine = share(n)
+        let first = mine.lowerBound
         let part = try Evaluator.ranks(users: UnsafeBufferPointer(rebasing: users[(mine.lowerBound * dim)..<(mine.upperBound * dim)]),
                                        items: items, dim: dim, targets: Array(targets[mine]), exclude: exclude.map { Array($0[mine]) },
-                                       blockItems: blockItems, userBatch: userBatch, threads: threads)
+                                       blockItems: blockItems, userBatch: userBatch, threads: threads,
+                                       term: term.map { t in { u, out in t(first + u, out) } })
         // Ranks travel as the bit patterns of Int32 (exact at any catalog size).
         let bits = part.map { Float(bitPattern: UInt32(bitPattern: Int32(truncatingIfNeeded: $0))) }
         return gather(bits, users: n, perUser: 1).map { Int(Int32(bitPattern: $0.bitPattern)) }

@@ -11,9 +11,10 @@ import RecAlignTensor
 /// tower encodes the user text, a head runs its sequential tower or mean over the item states) and the
 /// request's (the request encoded by the items' encoder, plus the mean of the items it names, against the
 /// items' text vectors: a head's item side without its ID part, since an ID-heavy space barely moves with
-/// words). A head's user score includes its transition term, counted on the warm train sequences (the chat's
-/// history is a warm test history). Each is standardised over the catalog (zero mean, unit variance) and the
-/// turn's score is `(1 - blend) * user + blend * request`; with no request, the user's score alone.
+/// words). A head's user score is its cosine plus its transition term (as train-head scores), counted on the
+/// warm train sequences (the chat's history is a warm test history). Each is standardised over the catalog (zero
+/// mean, unit variance) and the turn's score is `(1 - blend) * user + blend * request`; with no request, the
+/// user's score alone.
 /// Standardising makes `blend` mean the same for every source, whatever the spread of its scores.
 public final class QueryRetriever: @unchecked Sendable {
     public let dim: Int
@@ -27,14 +28,15 @@ public final class QueryRetriever: @unchecked Sendable {
 
     public init(source: TunedSource?, towers: TextTowers, history: [Int32]) throws {
         itemCount = towers.corpus.itemCount
-        let items: [Float], user: [Float]
+        let items: [Float], user: [Float], transitions: (TransitionPrior, Float)?
         if case let .head(dir)? = source {
             let head = try loadHead(dir)
             let useIDs = try TunedSource.head(dir).transferredFrom(to: towers.corpus.dataset.name) == nil
             let embeddings = try headItemEmbeddings(dir, towers: towers)
-            let v = try head.scoringVectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history],
-                                            train: towers.corpus.split.trainSequences(.warm), useIDs: useIDs)
+            let v = try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history], useIDs: useIDs)
             items = v.items; user = v.users; dim = v.dim
+            transitions = try head.transitions(train: towers.corpus.split.trainSequences(.warm), itemCount: itemCount, useIDs: useIDs)
+                .map { ($0, head.config.transitionWeight) }
             let readsText = head.config.itemInput != .id
             // Without an ID part in play the text side is the item vectors themselves.
             let idsInPlay = readsText && useIDs && head.itemID != nil
@@ -47,12 +49,16 @@ public final class QueryRetriever: @unchecked Sendable {
             }
         } else {
             let m = towers.items()
-            items = m.values; dim = m.dim; textItems = m.values
+            items = m.values; dim = m.dim; textItems = m.values; transitions = nil
             user = towers.user(history: history).values
             let encoder = towers.encoder
             encodeRequest = { encoder.encode([$0]).values }
         }
-        userScores = QueryRetriever.scores(items, QueryRetriever.normalised(user), dim: dim)
+        var scores = QueryRetriever.scores(items, QueryRetriever.normalised(user), dim: dim)
+        if let (table, weight) = transitions {
+            scores.withUnsafeMutableBufferPointer { table.addTerm(history, weight: weight, to: $0.baseAddress!) }
+        }
+        userScores = scores
     }
 
     /// True when requests change the list (false for an ID-only head).

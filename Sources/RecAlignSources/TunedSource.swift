@@ -102,26 +102,21 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
     for setting in plan.settings {
         var prior: TextPopularityPrior?
         let transitions = try head.transitions(train: corpus.split.trainSequences(setting), itemCount: corpus.itemCount, useIDs: useIDs)
-        // The head's transition term (when it has one) widens every row's vectors, with or without the text prior.
-        func widened(_ x: (users: [Float], items: [Float], dim: Int), _ hist: [[Int32]]) -> (users: [Float], items: [Float], dim: Int) {
-            guard let transitions else { return x }
-            let t = transitions.augment(users: x.users, items: x.items, dim: x.dim, histories: hist, weight: head.config.transitionWeight)
-            return (t.users, t.items, t.dim)
-        }
         for stage in plan.stages {
             let users = corpus.split.evaluatedUsers(stage, setting)
             if users.isEmpty { continue }
             let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
             let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist, useIDs: useIDs)
             let (targets, exclude) = corpus.targetsAndExclusions(users, stage)
-            let w = widened((v.users, v.items, v.dim), hist)
-            let ranks = try Evaluator.ranks(users: w.users, items: w.items, dim: w.dim, targets: targets, exclude: exclude)
+            // The head's transition term (when it has one) is added to every row's scores, with or without the text prior.
+            let term = transitions?.scoreTerm(histories: hist, weight: head.config.transitionWeight)
+            let ranks = try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets, exclude: exclude, term: term)
             table.append(method: label, setting: setting, split: stage, ranks: ranks)
             if let weight = plan.priorWeight {
                 // The prior depends on the setting's train counts and the item vectors only: one fit per setting.
                 if prior == nil { prior = try plan.priorTarget(corpus.split, setting)?.fit(items: v.items, dim: v.dim) }
-                let a = try widened(prior!.augment(users: v.users, items: v.items, weight: weight), hist)
-                let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude)
+                let a = try prior!.augment(users: v.users, items: v.items, weight: weight)
+                let r = try Evaluator.ranks(users: a.users, items: a.items, dim: a.dim, targets: targets, exclude: exclude, term: term)
                 table.append(method: label + plan.priorLabel, setting: setting, split: stage, ranks: r)
             }
         }

@@ -59,6 +59,39 @@ import RecAlignMetrics
         }
     }
 
+    /// An additive term [0, 0.5, 0]: user 0 scores [0.5, 0.25, 0.25] + term = [0.5, 0.75, 0.25] -> item 1 first;
+    /// user 1 scores [1, 0.5, 0.5] + term = [1, 1, 0.5] -> a tie with row 0, so target 1 ranks 2 (1 with row 0 excluded).
+    @Test func termAddsToTheScores() throws {
+        let items: [Float] = [0.5, 0, 0.25, 0, 0.25, 0], users: [Float] = [1, 0, 2, 0]
+        let term: ScoreTerm = { _, out in out[1] += 0.5 }
+        #expect(try Evaluator.ranks(users: users, items: items, dim: 2, targets: [1, 1], exclude: nil, term: term) == [1, 2])
+        #expect(try Evaluator.ranks(users: users, items: items, dim: 2, targets: [1, 1], exclude: [[], [0]], term: term) == [1, 1])
+    }
+
+    /// A term ranks as the vectors widened by it (user gains the term, item i gains the unit vector e_i), ties included.
+    @Test(arguments: [(1, 4096), (2, 50)])
+    func termMatchesWidenedVectors(threads: Int, block: Int) throws {
+        var rng = TestRNG(17)
+        let dim = 4, n = 300, nu = 90
+        let items = rng.smallInts(n * dim, r: 1), users = rng.smallInts(nu * dim, r: 2)
+        let extra = rng.smallInts(nu * n, r: 1)
+        let targets = (0 ..< nu).map { _ in rng.int(n) }
+        let exclude = (0 ..< nu).map { _ in rng.sortedSubset(n, fraction: 0.1) }
+        let term: ScoreTerm = { u, out in for i in 0 ..< n { out[i] += extra[u * n + i] } }
+        let ranks = try Evaluator.ranks(users: users, items: items, dim: dim, targets: targets, exclude: exclude,
+                                        blockItems: block, userBatch: 32, threads: threads, term: term)
+        let wide = dim + n
+        var wu = [Float](repeating: 0, count: nu * wide), wi = [Float](repeating: 0, count: n * wide)
+        for u in 0 ..< nu { for k in 0 ..< dim { wu[u * wide + k] = users[u * dim + k] }; for i in 0 ..< n { wu[u * wide + dim + i] = extra[u * n + i] } }
+        for i in 0 ..< n { for k in 0 ..< dim { wi[i * wide + k] = items[i * dim + k] }; wi[i * wide + dim + i] = 1 }
+        #expect(ranks == (try Evaluator.ranks(users: wu, items: wi, dim: wide, targets: targets, exclude: exclude, threads: threads)))
+        for u in 0 ..< nu {
+            var s = doubleScores(users[(u * dim) ..< (u * dim + dim)], items: items, dim: dim)
+            for i in 0 ..< n { s[i] += Double(extra[u * n + i]) }
+            #expect(ranks[u] == bruteRank(scores: s, target: targets[u], exclude: Set(exclude[u].map(Int.init)).subtracting([targets[u]])))
+        }
+    }
+
     @Test func nanUserFallsBackToRowOrder() throws {
         let items: [Float] = [1, 0, 0, 1, 1, 1]
         let ranks = try Evaluator.ranks(users: [.nan, 1, 1, 1], items: items, dim: 2, targets: [2, 2],

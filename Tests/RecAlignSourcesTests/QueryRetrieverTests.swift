@@ -42,6 +42,33 @@ import RecAlignTestSupport
         for (h, (x, y)) in zip(half, zip(z(a), b)) { #expect(abs(h - (0.5 * x + 0.5 * y)) < 1e-4) }
     }
 
+    /// A text-only head with a transition term: the user's score of each item is its cosine plus the term (as
+    /// train-head scores), and a request is still scored against the item text vectors of the head's width.
+    @Test(.enabled(if: TestPaths.hasModel)) func aHeadsTransitionTermAddsToTheUserScore() throws {
+        let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
+        let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
+        let dir = TestPaths.tempDir("chat-transitions")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = HeadConfig(adaptor: .linear, tower: .mean, inputDim: towers.encoder.dimension, maxHistory: 5, dropout: 0)
+        config.transitionWeight = 0.2
+        let head = RecHead(config: config, seed: 3)
+        try HeadFiles.save(head, to: dir)
+        let history: [Int32] = [0, 1, 2]
+        let r = try QueryRetriever(source: .head(dir), towers: towers, history: history)
+        let n = corpus.itemCount
+        let v = try head.vectors(itemEmbeddings: towers.items().values, itemCount: n, histories: [history])
+        let term = try head.transitionTable(train: corpus.split.trainSequences(.warm), itemCount: n).scores(histories: [history])
+        #expect(term.contains { $0 > 0 })
+        let norm = v.users.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        let userOnly = try r.scores(text: nil, anchors: [], blend: 0.5)
+        for i in 0..<n {
+            let cos = (0..<v.dim).reduce(Float(0)) { $0 + v.items[i * v.dim + $1] * v.users[$1] } / norm
+            #expect(abs(userOnly[i] - (cos + 0.2 * term[i])) < 1e-4)
+        }
+        let target = 9
+        #expect(r.top(try r.scores(text: corpus.itemTexts[target], anchors: [], blend: 1), k: 1, exclude: []).first?.row == target)
+    }
+
     /// A head with an ID table: the request is scored against the items' text side (no ID part), so at blend 1
     /// the item whose text is the request still comes first although random ID vectors dominate its item vectors.
     @Test(.enabled(if: TestPaths.hasModel)) func aHeadScoresRequestsAgainstItemText() throws {
