@@ -67,6 +67,9 @@ public struct HeadConfig: Codable, Equatable, Sendable {
     /// `transitionDecay`^j.
     public var transitionItems: Int = 3
     public var transitionDecay: Float = 0.5
+    /// Seq tower: add a gated mean of the visible history's item vectors to each state (`SequentialTower`'s bag
+    /// path; false for heads saved before it).
+    public var bag: Bool = false
 
     public init(adaptor: AdaptorKind, tower: UserTowerKind, inputDim: Int, adaptorDim: Int? = nil, experts: Int = 8,
                 hiddenDim: Int = 128, layers: Int = 2, heads: Int = 2, ffnMultiplier: Int = 2, maxHistory: Int = 50,
@@ -81,7 +84,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case adaptor, tower, itemInput, itemCount, idDropout, inputDim, adaptorDim, experts, hiddenDim, layers, heads,
-             ffnMultiplier, maxHistory, dropout, scale, transitionWeight, transitionItems, transitionDecay
+             ffnMultiplier, maxHistory, dropout, scale, transitionWeight, transitionItems, transitionDecay, bag
     }
 
     /// Decodes a saved config; the item-input and transition fields are optional (older heads are text-only and
@@ -106,6 +109,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
         transitionWeight = try c.decodeIfPresent(Float.self, forKey: .transitionWeight) ?? 0
         transitionItems = try c.decodeIfPresent(Int.self, forKey: .transitionItems) ?? 3
         transitionDecay = try c.decodeIfPresent(Float.self, forKey: .transitionDecay) ?? 0.5
+        bag = try c.decodeIfPresent(Bool.self, forKey: .bag) ?? false
     }
 
     /// A lower bound on the head's parameters (its largest matrices), nil on overflow: `loadHead` compares it
@@ -155,6 +159,7 @@ public struct HeadConfig: Codable, Equatable, Sendable {
                   itemInput == .text ? "must be 0 for text items, got \(itemCount)" : "must be at least 1 with ID items, got \(itemCount)")
         try check(idDropout >= 0 && idDropout < 1, "idDropout", "must be in [0, 1), got \(idDropout)")
         try check(itemInput != .id || tower == .seq, "itemInput", "ID-only items need the seq tower")
+        try check(!bag || tower == .seq, "bag", "the bag path is part of the seq tower")
         try check(transitionWeight >= 0 && transitionWeight.isFinite, "transitionWeight", "must be >= 0, got \(transitionWeight)")
         try check(transitionItems >= 1, "transitionItems", "must be at least 1, got \(transitionItems)")
         try check(transitionDecay > 0 && transitionDecay <= 1, "transitionDecay", "must be in (0, 1], got \(transitionDecay)")

@@ -36,7 +36,7 @@ public final class RecHead: Module {
                 : Linear(config.adaptorDim, config.hiddenDim, rng: &rng)
             seq = SequentialTower(dim: config.hiddenDim, layers: config.layers, heads: config.heads,
                                   ffn: config.hiddenDim * config.ffnMultiplier, maxHistory: config.maxHistory,
-                                  dropout: config.dropout, rng: &rng)
+                                  dropout: config.dropout, bag: config.bag, rng: &rng)
         } else {
             proj = nil; seq = nil
         }

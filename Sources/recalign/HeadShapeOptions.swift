@@ -29,4 +29,6 @@ struct HeadShapeOptions: ParsableArguments {
     var items: ItemInput = .text
     @Option(help: "Probability of dropping an item's whole ID vector in a training step (text+id).")
     var idDropout: Float = 0
+    @Flag(help: "Seq tower: add a learned, gated mean of the history's item vectors to its output (for corpora whose order may carry little).")
+    var bag = false
 }

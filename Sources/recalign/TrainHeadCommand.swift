@@ -83,6 +83,7 @@ struct TrainHead: ParsableCommand {
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0") }
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (in-batch negatives)") }
         if patience < 0 { throw ValidationError("--patience must be >= 0") }
+        if shape.bag && head != .seq { throw ValidationError("--bag is part of the seq tower: use it with --head seq") }
         if head != .seq && shape.adaptor == .none { throw ValidationError("--adaptor none only applies to --head seq") }
         if head != .seq && shape.items == .id { throw ValidationError("--items id needs --head seq (the ID-only sequential baseline)") }
         if !(shape.idDropout >= 0 && shape.idDropout < 1) { throw ValidationError("--id-dropout must be in [0, 1)") }
@@ -129,11 +130,12 @@ struct TrainHead: ParsableCommand {
 
         let tower: UserTowerKind = head == .seq ? .seq : .mean
         let adaptorKind: AdaptorKind = head == .seq ? shape.adaptor : (head == .linear ? .linear : .moe)
-        let config = HeadConfig(adaptor: adaptorKind, tower: tower, inputDim: emb.dim, adaptorDim: shape.adaptorDim,
+        var config = HeadConfig(adaptor: adaptorKind, tower: tower, inputDim: emb.dim, adaptorDim: shape.adaptorDim,
                                 experts: shape.experts, hiddenDim: shape.dim, layers: shape.layers, heads: shape.heads,
                                 ffnMultiplier: shape.ffn, maxHistory: shape.maxHistory ?? (head == .seq ? 50 : 5),
                                 dropout: shape.dropout, scale: shape.scale, itemInput: shape.items,
                                 itemCount: split.itemCount, idDropout: shape.idDropout)
+        config.bag = shape.bag
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         let model = RecHead(config: config, seed: seed)
         var options = HeadTrainingOptions()

@@ -192,6 +192,16 @@ enum CLI {
     #expect(FileManager.default.fileExists(atPath: dir + "/notes.txt"))
 }
 
+/// The bag path belongs to the seq tower: asked of another head, it is refused before anything runs.
+@Test func trainHeadRefusesTheBagPathWithoutTheSeqTower() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try CLI.run(["train-head", "--head", "moe", "--bag", "--out", dir + "/head"])
+    #expect(r.status == 64)
+    #expect(CLI.errorLines(r) == ["Error: --bag is part of the seq tower: use it with --head seq"])
+    #expect(!FileManager.default.fileExists(atPath: dir + "/head"))
+}
+
 /// The prior's weight and counts are checked before anything runs, on every command that takes them.
 @Test func priorOptionsAreValidated() throws {
     for (args, message) in [(["evaluate", "--prior", "--prior-weight", "0"], "--prior-weight must be a positive number"),

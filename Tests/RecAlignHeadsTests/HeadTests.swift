@@ -40,8 +40,10 @@ func cycleSplit(items n: Int, users: Int, seed: UInt64) -> Split {
 @Test func gradientsReachOnlyHeadParameters() {
     let n = 12, d = 16
     let x = Tensor(unitVectors(n, d, seed: 1), shape: [n, d])
+    var bagged = HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 8, experts: 3, hiddenDim: 8, layers: 1, heads: 2, maxHistory: 6)
+    bagged.bag = true
     for config in [HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 8, experts: 3, hiddenDim: 8, layers: 1, heads: 2, maxHistory: 6),
-                   HeadConfig(adaptor: .linear, tower: .mean, inputDim: d, maxHistory: 3)] {
+                   bagged, HeadConfig(adaptor: .linear, tower: .mean, inputDim: d, maxHistory: 3)] {
         let head = RecHead(config: config, seed: 3)
         head.train(true)
         var rng = SeededRNG(seed: 5)
@@ -89,6 +91,42 @@ func cycleSplit(items n: Int, users: Int, seed: UInt64) -> Split {
     #expect((0..<dim).contains { abs(other.users[$0] - alone.users[$0]) > 1e-3 })
 }
 
+/// Left-padded [[1, 2, 3], [4, 5]]: user 0's slots see 1, 2, 3 real items; user 1's first slot is padding.
+@Test func prefixMeansAverageTheVisibleHistory() {
+    let m = HistoryBatch([[1, 2, 3][...], [4, 5][...]], maxHistory: 6).prefixMeans()
+    let third: Float = 1 / 3
+    #expect(m == [1, 0, 0, 0.5, 0.5, 0, third, third, third,
+                  0, 0, 0, 0, 1, 0, 0, 0.5, 0.5])
+}
+
+/// The bag path adds gate ⊙ √H · (unit mean of the visible item vectors) to each state and changes nothing else:
+/// a tower with it and one without, from the same seed, differ by exactly that at every slot, causal or not.
+@Test func bagPathAddsTheGatedPrefixMean() {
+    let n = 9, h = 8
+    let items = Tensor(unitVectors(n, h, seed: 3), shape: [n, h])
+    var r1 = SeededRNG(seed: 7), r2 = SeededRNG(seed: 7)
+    let plain = SequentialTower(dim: h, layers: 1, heads: 2, ffn: 16, maxHistory: 6, dropout: 0, rng: &r1)
+    let bagged = SequentialTower(dim: h, layers: 1, heads: 2, ffn: 16, maxHistory: 6, dropout: 0, bag: true, rng: &r2)
+    let gate = bagged.bagGate!
+    for j in 0..<h { gate.data[j] = Float(j + 1) / 4 }
+    let batch = HistoryBatch([[1, 2, 3][...], [4, 5][...]], maxHistory: 6)
+    let means = batch.prefixMeans(), t = batch.length
+    for causal in [true, false] {
+        var rng = SeededRNG(seed: 1)
+        let a = Autograd.noGrad { plain.states(items: items, batch: batch, causal: causal, rng: &rng).array }
+        let b = Autograd.noGrad { bagged.states(items: items, batch: batch, causal: causal, rng: &rng).array }
+        for bi in 0..<2 { for i in 0..<t {
+            var mean = [Float](repeating: 0, count: h)
+            for j in 0..<h { for k in 0..<t { mean[j] += means[(bi * t + i) * t + k] * items.data[Int(batch.ids[bi * t + k]) * h + j] } }
+            let norm = max(mean.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+            for j in 0..<h {
+                let at = (bi * t + i) * h + j
+                #expect(abs(b[at] - (a[at] + gate.data[j] * Float(h).squareRoot() * mean[j] / norm)) < 1e-4)
+            }
+        } }
+    }
+}
+
 @Test func windowsCoverEachTargetOnce() {
     let seqs = InteractionSequences(perUser: [(0..<8).map { (Int32($0), Double($0)) }, [(3, 0)], [(1, 0), (2, 1)]])
     let w = HeadExamples.windows(seqs, length: 3)
@@ -127,8 +165,10 @@ func savedPerturbedHead(_ config: HeadConfig, seed: UInt64) throws -> (head: Rec
 @Test func savedHeadReloadsToIdenticalScores() throws {
     let n = 30, d = 16
     let emb = unitVectors(n, d, seed: 31)
-    let (head, dir) = try savedPerturbedHead(HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 12, experts: 3, hiddenDim: 8,
-                                                        layers: 2, heads: 2, maxHistory: 7), seed: 9)
+    var config = HeadConfig(adaptor: .moe, tower: .seq, inputDim: d, adaptorDim: 12, experts: 3, hiddenDim: 8,
+                            layers: 2, heads: 2, maxHistory: 7)
+    config.bag = true
+    let (head, dir) = try savedPerturbedHead(config, seed: 9)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let loaded = try loadHead(dir)
     #expect(loaded.config == head.config)
