@@ -32,7 +32,7 @@ enum ShardedScoring {
         let part = try Evaluator.ranks(users: UnsafeBufferPointer(rebasing: users[(mine.lowerBound * dim)..<(mine.upperBound * dim)]),
                                        items: items, dim: dim, targets: Array(targets[mine]), exclude: exclude.map { Array($0[mine]) },
                                        blockItems: blockItems, userBatch: userBatch, threads: threads,
-                                       term: term.map { t in { u, out in t(first + u, out) } })
+                                       term: term.map { t in { @Sendable u, out in t(first + u, out) } })
         // Ranks travel as the bit patterns of Int32 (exact at any catalog size).
         let bits = part.map { Float(bitPattern: UInt32(bitPattern: Int32(truncatingIfNeeded: $0))) }
         return gather(bits, users: n, perUser: 1).map { Int(Int32(bitPattern: $0.bitPattern)) }
