@@ -26,8 +26,9 @@ public enum Evaluator {
     ///     batches with a single-threaded GEMM.
     ///   - term: nil, or an additive score term: `term(u, out)` adds user `u`'s term for every item row to `out`
     ///     (N floats, zeroed), and user u's score of item i is `u·i + out[i]` (a head's transition term, without
-    ///     widening the vectors by N coordinates). Called concurrently for different users. The band widens by
-    ///     the rounding of that sum and band items are re-scored as the Double dot product plus the float term.
+    ///     widening the vectors by N coordinates). Called concurrently for different users; each worker holds
+    ///     its batch's terms (userBatch x N floats). The band widens by the rounding of that sum and band items
+    ///     are re-scored as the Double dot product plus the float term.
     public static func ranks(users: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
                              targets: [Int], exclude: [[Int32]]?, blockItems: Int = 16384, userBatch: Int = 256,
                              threads: Int = Parallel.workers, term: ScoreTerm? = nil) throws -> [Int] {
