@@ -136,12 +136,9 @@ public final class RecHead: Module {
         try TransitionPrior(sequences: train, itemCount: n, lastItems: config.transitionItems, decay: config.transitionDecay)
     }
 
-    /// `vectors` with the transition term folded in (users and items gain n coordinates): what every command
-    /// that reads a head scores and exports with.
-    public func scoringVectors(itemEmbeddings: [Float], itemCount n: Int, histories: [[Int32]], train: InteractionSequences,
-                               useIDs: Bool = true) throws -> (items: [Float], users: [Float], dim: Int) {
-        let v = try vectors(itemEmbeddings: itemEmbeddings, itemCount: n, histories: histories, useIDs: useIDs)
-        guard let t = try transitions(train: train, itemCount: n, useIDs: useIDs) else { return v }
-        return t.augment(users: v.users, items: v.items, dim: v.dim, histories: histories, weight: config.transitionWeight)
+    /// `transitions` with the head's weight: the term every command that scores with the head adds.
+    public func weightedTransitions(train: InteractionSequences, itemCount n: Int,
+                                    useIDs: Bool = true) throws -> (prior: TransitionPrior, weight: Float)? {
+        try transitions(train: train, itemCount: n, useIDs: useIDs).map { ($0, config.transitionWeight) }
     }
 }

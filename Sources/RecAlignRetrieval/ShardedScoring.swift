@@ -39,12 +39,14 @@ enum ShardedScoring {
     }
 
     static func search(queries: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int, k: Int,
-                       exclude: [[Int32]]?, blockItems: Int, queryBatch: Int, threads: Int) throws -> TopKResult {
+                       exclude: [[Int32]]?, blockItems: Int, queryBatch: Int, threads: Int, term: ScoreTerm?) throws -> TopKResult {
         let n = queries.count / dim
         let mine = share(n)
+        let first = mine.lowerBound
         let part = try TopK.search(queries: UnsafeBufferPointer(rebasing: queries[(mine.lowerBound * dim)..<(mine.upperBound * dim)]),
                                    items: items, dim: dim, k: k, exclude: exclude.map { Array($0[mine]) },
-                                   blockItems: blockItems, queryBatch: queryBatch, threads: threads)
+                                   blockItems: blockItems, queryBatch: queryBatch, threads: threads,
+                                   term: term.map { t in { @Sendable q, out in t(first + q, out) } })
         let rows = gather(part.rows.map { Float(bitPattern: UInt32(bitPattern: $0)) }, users: n, perUser: k)
         let scores = gather(part.scores, users: n, perUser: k)
         return TopKResult(queries: n, k: k, rows: rows.map { Int32(bitPattern: $0.bitPattern) }, scores: scores)

@@ -44,24 +44,27 @@ public enum TopK {
     /// - Throws: `RetrievalError` on shapes that do not divide by `dim`, or a bad exclusion list.
     ///   - shardUsers: under MPI, search only this rank's share of the queries and all-gather the results
     ///     (`ShardedScoring`); false: every query here (the item-sharded search's per-rank part).
+    ///   - term: nil, or an additive score term (as in `Evaluator.ranks`): query q's score of item i is
+    ///     `q·i + out[i]` after `term(q, out)`. Each query batch holds its terms (queryBatch x N floats); the
+    ///     final k are re-scored as the Double dot product plus the float term.
     public static func search(queries: [Float], items: [Float], dim: Int, k: Int, exclude: [[Int32]]? = nil,
                               blockItems: Int = 2048, queryBatch: Int = 256, threads: Int = Parallel.workers,
-                              shardUsers: Bool = true) throws -> TopKResult {
+                              shardUsers: Bool = true, term: ScoreTerm? = nil) throws -> TopKResult {
         try queries.withUnsafeBufferPointer { q in
             try items.withUnsafeBufferPointer { it in
                 shardUsers && k >= 0 && ShardedScoring.applies(queries.count, dim: dim, users: queries.count / max(1, dim), exclude: exclude)
                     ? try ShardedScoring.search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
-                                                queryBatch: queryBatch, threads: threads)
+                                                queryBatch: queryBatch, threads: threads, term: term)
                     : try search(queries: q, items: it, dim: dim, k: k, exclude: exclude, blockItems: blockItems,
-                                 queryBatch: queryBatch, threads: threads)
+                                 queryBatch: queryBatch, threads: threads, term: term)
             }
         }
     }
 
-    /// Pointer form of `search(queries:items:dim:k:exclude:blockItems:queryBatch:threads:)`.
+    /// Pointer form of `search(queries:items:dim:k:exclude:blockItems:queryBatch:threads:shardUsers:term:)`.
     public static func search(queries: UnsafeBufferPointer<Float>, items: UnsafeBufferPointer<Float>, dim: Int,
                               k: Int, exclude: [[Int32]]? = nil, blockItems: Int = 2048, queryBatch: Int = 256,
-                              threads: Int = Parallel.workers) throws -> TopKResult {
+                              threads: Int = Parallel.workers, term: ScoreTerm? = nil) throws -> TopKResult {
         let nq = try Check.rows(queries.count, dim: dim, field: "queries")
         let ni = try Check.rows(items.count, dim: dim, field: "items")
         guard k >= 0 else { throw RetrievalError.invalid(field: "k", reason: "must be >= 0, got \(k)") }
@@ -80,13 +83,19 @@ public enum TopK {
         let nblocks = (ni + nb - 1) / nb
         var heaps = (0 ..< nw).map { _ in HeapSet(queries: qb, k: k) }
         let buffers = (0 ..< nw).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: qb * nb) }
-        defer { buffers.forEach { $0.deallocate() }; heaps.forEach { $0.free() } }
+        // The query batch's terms, [qb, ni] (empty without a term).
+        let terms = UnsafeMutablePointer<Float>.allocate(capacity: term == nil ? 0 : qb * ni)
+        defer { buffers.forEach { $0.deallocate() }; heaps.forEach { $0.free() }; terms.deallocate() }
         let next = BlockCounter()
 
         BLASThreads.singleThreaded(if: nw) {
             var q0 = 0
             while q0 < nq {
                 let m = min(qb, nq - q0)
+                if let term {
+                    terms.initialize(repeating: 0, count: m * ni)
+                    for qi in 0 ..< m { term(q0 + qi, terms + qi * ni) }
+                }
                 next.reset()
                 heaps.withUnsafeMutableBufferPointer { hs in
                     let hbase = hs.baseAddress!
@@ -101,6 +110,12 @@ public enum TopK {
                             BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
                                       a: queries.baseAddress! + q0 * dim, lda: dim,
                                       b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
+                            if term != nil {
+                                for qi in 0 ..< m {
+                                    let s = buf + qi * n, t = terms + qi * ni + j0
+                                    for j in 0 ..< n { s[j] += t[j] }
+                                }
+                            }
                             for qi in 0 ..< m {
                                 heap.pointee.scan(query: qi, scores: buf + qi * n, count: n, firstRow: j0,
                                                   exclude: ex.list(q0 + qi))
@@ -121,7 +136,10 @@ public enum TopK {
                             // Re-score the survivors in Double so that identical item vectors tie exactly
                             // wherever their GEMM block was; then score desc, row asc.
                             let qp = queries.baseAddress! + (q0 + qi) * dim
-                            exact = cand.map { (exactDot(qp, items.baseAddress! + Int($0.1) * dim, dim), $0.1) }
+                            let t: UnsafeMutablePointer<Float>? = term == nil ? nil : terms + qi * ni
+                            exact = cand.map { c in
+                                (exactDot(qp, items.baseAddress! + Int(c.1) * dim, dim) + (t.map { Double($0[Int(c.1)]) } ?? 0), c.1)
+                            }
                             exact.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                             let base = (q0 + qi) * k
                             for (t, c) in exact.prefix(k).enumerated() { ss[base + t] = Float(c.0); rr[base + t] = c.1 }

@@ -35,8 +35,8 @@ public final class QueryRetriever: @unchecked Sendable {
             let embeddings = try headItemEmbeddings(dir, towers: towers)
             let v = try head.vectors(itemEmbeddings: embeddings, itemCount: itemCount, histories: [history], useIDs: useIDs)
             items = v.items; user = v.users; dim = v.dim
-            transitions = try head.transitions(train: towers.corpus.split.trainSequences(.warm), itemCount: itemCount, useIDs: useIDs)
-                .map { ($0, head.config.transitionWeight) }
+            transitions = try head.weightedTransitions(train: towers.corpus.split.trainSequences(.warm), itemCount: itemCount,
+                                                       useIDs: useIDs)
             let readsText = head.config.itemInput != .id
             // Without an ID part in play the text side is the item vectors themselves.
             let idsInPlay = readsText && useIDs && head.itemID != nil

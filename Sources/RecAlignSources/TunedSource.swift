@@ -124,21 +124,17 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
     return table
 }
 
-/// Item and user vectors of a source for one split (export, candidates). A head's transition term widens them
-/// unless `widened` is false (export whitens or adds the text prior first, then widens with `sourceTransitions`).
+/// Item and user vectors of a source for one split (export, retrieve). A head's transition term is not in them:
+/// `sourceTransitions` gives it, to add as a score term (retrieve) or to widen the vectors with (export's files).
 public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
-                          maxLength: Int?, widened: Bool = true) throws -> (items: [Float], users: [Float], dim: Int) {
+                          maxLength: Int?) throws -> (items: [Float], users: [Float], dim: Int) {
     switch source {
     case let .head(dir)?:
         let head = try loadHead(dir)
         let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
         let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
         let items = try headItemEmbeddings(dir, towers: base)
-        guard widened else {
-            return try head.vectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist, useIDs: useIDs)
-        }
-        return try head.scoringVectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist,
-                                       train: base.corpus.split.trainSequences(setting), useIDs: useIDs)
+        return try head.vectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist, useIDs: useIDs)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
         return (items.values, u.values, items.dim)
@@ -151,6 +147,6 @@ public func sourceTransitions(_ source: TunedSource?, base: TextTowers, setting:
     guard case let .head(dir)? = source else { return nil }
     let head = try loadHead(dir)
     let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
-    return try head.transitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount, useIDs: useIDs)
-        .map { ($0, head.config.transitionWeight) }
+    return try head.weightedTransitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount,
+                                        useIDs: useIDs)
 }

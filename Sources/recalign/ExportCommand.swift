@@ -50,8 +50,7 @@ struct Export: ParsableCommand {
         var users = corpus.split.evaluatedUsers(split, setting)
         let part = try ShardPart(shard, total: users.count)
         if let part { users = Array(users[part.rows]) }
-        let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength,
-                                  widened: false)
+        let v = try sourceVectors(source, base: towers, users: users, stage: split, setting: setting, maxLength: modelOptions.maxLength)
         var items = v.items, userV = v.users, dim = v.dim
         if whiten {
             let w = try Whitening.fit(items, dim: dim)

@@ -69,7 +69,9 @@ func tinySequences() -> InteractionSequences {
     #expect(both == [before, test])
     let users = split.evaluatedUsers(.test, .warm)
     let hs = users.map { split.history(user: Int($0), stage: .test, setting: .warm) }
-    let wide = try head.scoringVectors(itemEmbeddings: emb, itemCount: n, histories: hs, train: split.trainSequences(.warm))
+    let v = try head.vectors(itemEmbeddings: emb, itemCount: n, histories: hs)
+    let t = try #require(try head.weightedTransitions(train: split.trainSequences(.warm), itemCount: n))
+    let wide = t.prior.augment(users: v.users, items: v.items, dim: v.dim, histories: hs, weight: t.weight)
     #expect(wide.dim == 8 + n)  // the tower's width, then one coordinate per item
     #expect(MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: wide.items, userVectors: wide.users, dim: wide.dim, users: users,
                                                       split: split, stage: .test)) == test)

@@ -22,6 +22,27 @@ import Testing
         }
     }
 
+    /// An additive term (small integers: exact in float and Double) ranks as brute force over dot + term, with
+    /// ties by row, for one and two workers and blocks cutting the items at odd places.
+    @Test(arguments: [(1, 4096), (2, 96)])
+    func aTermAddsToTheScores(threads: Int, block: Int) throws {
+        var rng = TestRNG(11)
+        let dim = 5, n = 700, nq = 19, k = 12
+        let items = rng.smallInts(n * dim, r: 1), queries = rng.smallInts(nq * dim, r: 2)
+        let table = rng.smallInts(nq * n, r: 3)
+        let exclude = (0 ..< nq).map { _ in rng.sortedSubset(n, fraction: 0.1) }
+        let term: ScoreTerm = { q, out in for i in 0 ..< n { out[i] += table[q * n + i] } }
+        let res = try TopK.search(queries: queries, items: items, dim: dim, k: k, exclude: exclude,
+                                  blockItems: block, queryBatch: 7, threads: threads, term: term)
+        for q in 0 ..< nq {
+            var s = doubleScores(queries[(q * dim) ..< (q * dim + dim)], items: items, dim: dim)
+            for i in 0 ..< n { s[i] += Double(table[q * n + i]) }
+            let ref = bruteTopK(scores: s, k: k, exclude: Set(exclude[q].map(Int.init)))
+            #expect(Array(res.rows(query: q)) == ref.map { Int32($0.0) })
+            #expect(Array(res.scores(query: q)) == ref.map { Float($0.1) })
+        }
+    }
+
     @Test func kBeyondAvailableItemsPads() throws {
         // 1-d items: scores are the item values. Rows 1 and 3 excluded for query 0.
         let items: [Float] = [2, 9, 2, 7, .nan]

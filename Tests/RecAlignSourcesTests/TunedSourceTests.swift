@@ -104,8 +104,8 @@ import RecAlignTestSupport
         #expect(throws: HeadError.self) { try headRows(dir, towers: towers, plan: plan, label: "head") }
     }
 
-    /// A head with a transition term scores the same through `headRows` (evaluate), `sourceVectors` (export,
-    /// retrieve) and `HeadEvaluation` (train-head's test), and its vectors carry one more coordinate per item.
+    /// A head with a transition term scores the same through `headRows` (evaluate), `sourceVectors` +
+    /// `sourceTransitions` (export's widened files, retrieve's term) and `HeadEvaluation` (train-head's test).
     @Test(.enabled(if: TestPaths.hasModel)) func aTransitionTermReachesEveryWayIn() throws {
         let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
         let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
@@ -122,14 +122,40 @@ import RecAlignTestSupport
         let trained = try HeadEvaluation.evaluate(head, itemEmbeddings: towers.items().values, split: split, stage: .test, setting: .warm)
         let users = split.evaluatedUsers(.test, .warm)
         let v = try sourceVectors(.head(dir), base: towers, users: users, stage: .test, setting: .warm, maxLength: nil)
-        #expect(v.dim == towers.encoder.dimension + corpus.itemCount)
-        let exported = MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: v.items, userVectors: v.users, dim: v.dim, users: users,
-                                                                 split: split, stage: .test))
-        for m in [row.metrics, exported] {
+        #expect(v.dim == towers.encoder.dimension)
+        let t = try #require(try sourceTransitions(.head(dir), base: towers, setting: .warm))
+        #expect(t.weight == 0.2)
+        let hist = users.map { split.history(user: Int($0), stage: .test, setting: .warm) }
+        let wide = t.prior.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: t.weight)
+        #expect(wide.dim == towers.encoder.dimension + corpus.itemCount)
+        let exported = MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: wide.items, userVectors: wide.users, dim: wide.dim,
+                                                                 users: users, split: split, stage: .test))
+        let (targets, exclude) = corpus.targetsAndExclusions(users, .test)
+        let termed = MetricSummary(ranks: try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets,
+                                                              exclude: exclude, term: t.prior.scoreTerm(histories: hist, weight: t.weight)))
+        for m in [row.metrics, exported, termed] {
             #expect(m.users == trained.users && abs(m.recall10 - trained.recall10) < 1e-9 && abs(m.ndcg10 - trained.ndcg10) < 1e-6,
                     "\(m.line) vs train-head's \(trained.line)")
         }
-        let plain = try sourceVectors(.head(dir), base: towers, users: users, stage: .test, setting: .warm, maxLength: nil, widened: false)
-        #expect(plain.dim == towers.encoder.dimension)
+        // Retrieve's top-k with the term: the term's best item for a user is first when its weight dominates.
+        let records = try CandidateExport.records(corpus: corpus, users: users, stage: .test, setting: .warm, userVectors: v.users,
+                                                  itemVectors: v.items, dim: v.dim, k: 5,
+                                                  term: t.prior.scoreTerm(histories: hist, weight: 1e6))
+        var out = [Float](repeating: 0, count: corpus.itemCount), checked = 0
+        for (q, r) in records.enumerated() {
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<o.count { o[i] = 0 }
+                t.prior.scoreTerm(histories: hist, weight: 1)(q, o.baseAddress!)
+            }
+            let excluded = Set(exclude[q])
+            let open = out.indices.filter { !excluded.contains(Int32($0)) }
+            let top = open.map { out[$0] }.max()!
+            let best = open.filter { out[$0] == top }
+            if top > 0 && best.count == 1 {
+                #expect(r.candidates.first?.itemId == split.itemIds[best[0]], "user \(r.userId)")
+                checked += 1
+            }
+        }
+        #expect(checked > 0)
     }
 }
