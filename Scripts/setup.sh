@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh Debian machine: OpenBLAS + LAPACKE + oneDNN + Open MPI, the reference model, ml-100k, a release build.
+# One-time set-up on a fresh Debian machine: OpenBLAS + LAPACKE + oneDNN + Open MPI, the reference model, ml-100k, a release build of the CLI.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! [ -f /usr/include/lapacke.h ] || ! ldconfig -p | grep -q libopenblas || ! [ -f /usr/include/oneapi/dnnl/dnnl.h ] || ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c; then
@@ -9,4 +9,4 @@ if ! [ -f /usr/include/lapacke.h ] || ! ldconfig -p | grep -q libopenblas || ! [
 fi
 bash checkpoints/fetch_model.sh
 bash corpora/fetch_ml100k.sh
-swift build -c release
+swift build -c release --product recalign
