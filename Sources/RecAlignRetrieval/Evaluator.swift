@@ -51,8 +51,7 @@ public enum Evaluator {
             BLASThreads.singleThreaded(if: nw) {
                 let body: (Int) -> Void = { w in
                     let buf = UnsafeMutablePointer<Float>.allocate(capacity: ub * nb)
-                    // The batch's terms, [ub, ni] (empty without a term).
-                    let terms = UnsafeMutablePointer<Float>.allocate(capacity: term == nil ? 0 : ub * ni)
+                    let terms = ScoreTermRows(term, rows: ub, items: ni)
                     defer { buf.deallocate(); terms.deallocate() }
                     var state = [UserCount](repeating: UserCount(), count: ub)
                     var b = w
@@ -63,10 +62,7 @@ public enum Evaluator {
                             let bound = BLAS.norm(up, count: dim) * maxItemNorm
                             var t = BLAS.dot(up, items.baseAddress! + targets[u] * dim, count: dim)
                             var eps = 2.4e-7 * Float(dim) * bound
-                            if let term {
-                                let row = terms + i * ni
-                                row.update(repeating: 0, count: ni)
-                                term(u, row)
+                            if let row = terms.fill(i, query: u) {
                                 var maxTerm: Float = 0
                                 for j in 0 ..< ni { maxTerm = max(maxTerm, abs(row[j])) }
                                 t += row[targets[u]]
@@ -80,12 +76,7 @@ public enum Evaluator {
                             BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
                                       a: users.baseAddress! + u0 * dim, lda: dim,
                                       b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
-                            if term != nil {
-                                for i in 0 ..< m {
-                                    let s = buf + i * n, r = terms + i * ni + j0
-                                    for j in 0 ..< n { s[j] += r[j] }
-                                }
-                            }
+                            terms.add(to: buf, rows: m, from: j0, count: n)
                             for i in 0 ..< m {
                                 state[i].scan(scores: buf + i * n, count: n, firstRow: j0, target: targets[u0 + i],
                                               exclude: ex.list(u0 + i))
@@ -96,7 +87,7 @@ public enum Evaluator {
                             outBase[u0 + i] = state[i].finish(user: users.baseAddress! + (u0 + i) * dim,
                                                               items: items.baseAddress!, dim: dim,
                                                               target: targets[u0 + i], exclude: ex.list(u0 + i),
-                                                              term: term == nil ? nil : UnsafePointer(terms + i * ni))
+                                                              term: terms.row(i).map { UnsafePointer($0) })
                         }
                         b += nw
                     }
@@ -178,9 +169,6 @@ public enum Evaluator {
 }
 
 @inline(__always) func clean(_ x: Float) -> Float { x.isNaN ? -.infinity : x }
-
-/// An additive score term (`Evaluator.ranks`): adds user `u`'s term for every item row to the row it is given.
-public typealias ScoreTerm = @Sendable (_ user: Int, _ into: UnsafeMutablePointer<Float>) -> Void
 
 /// One user's counting state during an `Evaluator` pass.
 struct UserCount {

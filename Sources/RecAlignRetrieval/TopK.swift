@@ -83,8 +83,7 @@ public enum TopK {
         let nblocks = (ni + nb - 1) / nb
         var heaps = (0 ..< nw).map { _ in HeapSet(queries: qb, k: k) }
         let buffers = (0 ..< nw).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: qb * nb) }
-        // The query batch's terms, [qb, ni] (empty without a term).
-        let terms = UnsafeMutablePointer<Float>.allocate(capacity: term == nil ? 0 : qb * ni)
+        let terms = ScoreTermRows(term, rows: qb, items: ni)
         defer { buffers.forEach { $0.deallocate() }; heaps.forEach { $0.free() }; terms.deallocate() }
         let next = BlockCounter()
 
@@ -92,10 +91,7 @@ public enum TopK {
             var q0 = 0
             while q0 < nq {
                 let m = min(qb, nq - q0)
-                if let term {
-                    terms.initialize(repeating: 0, count: m * ni)
-                    for qi in 0 ..< m { term(q0 + qi, terms + qi * ni) }
-                }
+                for qi in 0 ..< m { terms.fill(qi, query: q0 + qi) }
                 next.reset()
                 heaps.withUnsafeMutableBufferPointer { hs in
                     let hbase = hs.baseAddress!
@@ -110,12 +106,7 @@ public enum TopK {
                             BLAS.gemm(transA: false, transB: true, m: m, n: n, k: dim,
                                       a: queries.baseAddress! + q0 * dim, lda: dim,
                                       b: items.baseAddress! + j0 * dim, ldb: dim, beta: 0, c: buf, ldc: n)
-                            if term != nil {
-                                for qi in 0 ..< m {
-                                    let s = buf + qi * n, t = terms + qi * ni + j0
-                                    for j in 0 ..< n { s[j] += t[j] }
-                                }
-                            }
+                            terms.add(to: buf, rows: m, from: j0, count: n)
                             for qi in 0 ..< m {
                                 heap.pointee.scan(query: qi, scores: buf + qi * n, count: n, firstRow: j0,
                                                   exclude: ex.list(q0 + qi))
@@ -136,7 +127,7 @@ public enum TopK {
                             // Re-score the survivors in Double so that identical item vectors tie exactly
                             // wherever their GEMM block was; then score desc, row asc.
                             let qp = queries.baseAddress! + (q0 + qi) * dim
-                            let t: UnsafeMutablePointer<Float>? = term == nil ? nil : terms + qi * ni
+                            let t = terms.row(qi)
                             exact = cand.map { c in
                                 (exactDot(qp, items.baseAddress! + Int(c.1) * dim, dim) + (t.map { Double($0[Int(c.1)]) } ?? 0), c.1)
                             }
