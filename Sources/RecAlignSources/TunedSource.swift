@@ -124,29 +124,36 @@ public func headRows(_ dir: String, towers: TextTowers, plan: EvaluationPlan, la
     return table
 }
 
-/// Item and user vectors of a source for one split (export, retrieve). A head's transition term is not in them:
-/// `sourceTransitions` gives it, to add as a score term (retrieve) or to widen the vectors with (export's files).
+/// Item and user vectors of a source for one split, and a head's transition term with its weight (nil for other
+/// sources, a head without one, or a head trained on another corpus). The term is not in the vectors: retrieve adds
+/// it to the scores (`term`), export widens its files with it (`TransitionPrior.augment`).
+public struct SourceVectors {
+    public var items: [Float]
+    public var users: [Float]
+    public var dim: Int
+    public var transitions: (prior: TransitionPrior, weight: Float)?
+    /// The users' visible histories (what the term reads).
+    public var histories: [[Int32]]
+
+    /// The transition term as an additive score term over the users, or nil.
+    public var term: ScoreTerm? { transitions.map { $0.prior.scoreTerm(histories: histories, weight: $0.weight) } }
+}
+
+/// The vectors and transition term of `source` for `users` at one split and setting (export, retrieve).
 public func sourceVectors(_ source: TunedSource?, base: TextTowers, users: [Int32], stage: EvalStage, setting: EvalSetting,
-                          maxLength: Int?) throws -> (items: [Float], users: [Float], dim: Int) {
+                          maxLength: Int?) throws -> SourceVectors {
+    let corpus = base.corpus
+    let hist = users.map { corpus.split.history(user: Int($0), stage: stage, setting: setting) }
     switch source {
     case let .head(dir)?:
         let head = try loadHead(dir)
-        let hist = users.map { base.corpus.split.history(user: Int($0), stage: stage, setting: setting) }
-        let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
+        let useIDs = try TunedSource.head(dir).transferredFrom(to: corpus.dataset.name) == nil
         let items = try headItemEmbeddings(dir, towers: base)
-        return try head.vectors(itemEmbeddings: items, itemCount: base.corpus.itemCount, histories: hist, useIDs: useIDs)
+        let v = try head.vectors(itemEmbeddings: items, itemCount: corpus.itemCount, histories: hist, useIDs: useIDs)
+        let t = try head.weightedTransitions(train: corpus.split.trainSequences(setting), itemCount: corpus.itemCount, useIDs: useIDs)
+        return SourceVectors(items: v.items, users: v.users, dim: v.dim, transitions: t, histories: hist)
     default:
         let items = base.items(), u = base.users(users, stage, setting)
-        return (items.values, u.values, items.dim)
+        return SourceVectors(items: items.values, users: u.values, dim: items.dim, transitions: nil, histories: hist)
     }
-}
-
-/// A head source's transition term on the setting's train sequences and its weight; nil for other sources, a
-/// head without one, or a head trained on another corpus.
-public func sourceTransitions(_ source: TunedSource?, base: TextTowers, setting: EvalSetting) throws -> (prior: TransitionPrior, weight: Float)? {
-    guard case let .head(dir)? = source else { return nil }
-    let head = try loadHead(dir)
-    let useIDs = try TunedSource.head(dir).transferredFrom(to: base.corpus.dataset.name) == nil
-    return try head.weightedTransitions(train: base.corpus.split.trainSequences(setting), itemCount: base.corpus.itemCount,
-                                        useIDs: useIDs)
 }

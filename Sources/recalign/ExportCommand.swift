@@ -64,10 +64,9 @@ struct Export: ParsableCommand {
         }
         // A head's transition term: n more coordinates after the others (see TransitionPrior).
         let priorColumn = dim - 1
-        let transitions = try sourceTransitions(source, base: towers, setting: setting)
+        let transitions = v.transitions
         if let t = transitions {
-            let hist = users.map { corpus.split.history(user: Int($0), stage: split, setting: setting) }
-            let a = t.prior.augment(users: userV, items: items, dim: dim, histories: hist, weight: t.weight)
+            let a = t.prior.augment(users: userV, items: items, dim: dim, histories: v.histories, weight: t.weight)
             items = a.items; userV = a.users; dim = a.dim
         }
         try requireFinite(items, dim: dim, what: "item vectors") { "item \(corpus.split.itemIds[$0])" }

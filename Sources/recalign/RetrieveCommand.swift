@@ -36,11 +36,8 @@ struct Retrieve: ParsableCommand {
         let u = [Int32(row)]
         let v = try sourceVectors(source, base: towers, users: u, stage: split, setting: setting, maxLength: modelOptions.maxLength)
         // A head's transition term is added to the scores, as train-head and evaluate score it.
-        let term = try sourceTransitions(source, base: towers, setting: setting).map {
-            $0.prior.scoreTerm(histories: [corpus.split.history(user: row, stage: split, setting: setting)], weight: $0.weight)
-        }
         let recs = try CandidateExport.records(corpus: corpus, users: u, stage: split, setting: setting,
-                                               userVectors: v.users, itemVectors: v.items, dim: v.dim, k: k, term: term)
+                                               userVectors: v.users, itemVectors: v.items, dim: v.dim, k: k, term: v.term)
         let r = recs[0]
         print("retriever: \(source?.label ?? "frozen \(TunedSource.shortName(modelOptions.model))")")
         print("user \(r.userId) — visible history (\(split.rawValue), \(setting.rawValue)), most recent last:")

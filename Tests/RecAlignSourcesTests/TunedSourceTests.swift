@@ -104,8 +104,8 @@ import RecAlignTestSupport
         #expect(throws: HeadError.self) { try headRows(dir, towers: towers, plan: plan, label: "head") }
     }
 
-    /// A head with a transition term scores the same through `headRows` (evaluate), `sourceVectors` +
-    /// `sourceTransitions` (export's widened files, retrieve's term) and `HeadEvaluation` (train-head's test).
+    /// A head with a transition term scores the same through `headRows` (evaluate), `sourceVectors` (export's
+    /// widened files, retrieve's term) and `HeadEvaluation` (train-head's test).
     @Test(.enabled(if: TestPaths.hasModel)) func aTransitionTermReachesEveryWayIn() throws {
         let corpus = try PreparedCorpus.load(path: TestPaths.corpusFixture("ml-tiny"))
         let towers = TextTowers(encoder: try SentenceEncoder(path: TestPaths.modelDir), corpus: corpus)
@@ -123,16 +123,17 @@ import RecAlignTestSupport
         let users = split.evaluatedUsers(.test, .warm)
         let v = try sourceVectors(.head(dir), base: towers, users: users, stage: .test, setting: .warm, maxLength: nil)
         #expect(v.dim == towers.encoder.dimension)
-        let t = try #require(try sourceTransitions(.head(dir), base: towers, setting: .warm))
+        let t = try #require(v.transitions)
         #expect(t.weight == 0.2)
         let hist = users.map { split.history(user: Int($0), stage: .test, setting: .warm) }
+        #expect(v.histories == hist)
         let wide = t.prior.augment(users: v.users, items: v.items, dim: v.dim, histories: hist, weight: t.weight)
         #expect(wide.dim == towers.encoder.dimension + corpus.itemCount)
         let exported = MetricSummary(ranks: HeadEvaluation.ranks(itemVectors: wide.items, userVectors: wide.users, dim: wide.dim,
                                                                  users: users, split: split, stage: .test))
         let (targets, exclude) = corpus.targetsAndExclusions(users, .test)
         let termed = MetricSummary(ranks: try Evaluator.ranks(users: v.users, items: v.items, dim: v.dim, targets: targets,
-                                                              exclude: exclude, term: t.prior.scoreTerm(histories: hist, weight: t.weight)))
+                                                              exclude: exclude, term: v.term))
         for m in [row.metrics, exported, termed] {
             #expect(m.users == trained.users && abs(m.recall10 - trained.recall10) < 1e-9 && abs(m.ndcg10 - trained.ndcg10) < 1e-6,
                     "\(m.line) vs train-head's \(trained.line)")
