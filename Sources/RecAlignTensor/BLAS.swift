@@ -9,6 +9,7 @@ public enum BLAS {
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        FloatEnvironment.enter()
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -17,6 +18,7 @@ public enum BLAS {
     public static func addColumnSums(_ a: UnsafePointer<Float>, rows m: Int, cols n: Int,
                                      into y: UnsafeMutablePointer<Float>) {
         if m == 0 || n == 0 { return }
+        FloatEnvironment.enter()
         let ones = Storage(count: m, zeroed: false)
         ones.base.update(repeating: 1, count: m)
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), ones.base, 1, 1, y, 1)
@@ -25,13 +27,15 @@ public enum BLAS {
     /// Dot product of two float vectors of `count` elements (`cblas_sdot`).
     @inline(__always)
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
-        cblas_sdot(Int32(n), x, 1, y, 1)
+        FloatEnvironment.enter()
+        return cblas_sdot(Int32(n), x, 1, y, 1)
     }
 
     /// Euclidean norm of a float vector of `count` elements (`cblas_snrm2`).
     @inline(__always)
     public static func norm(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        cblas_snrm2(Int32(n), x, 1)
+        FloatEnvironment.enter()
+        return cblas_snrm2(Int32(n), x, 1)
     }
 
     /// y = alpha * op(A) * x + beta * y in Double, A[M,N] row-major with leading dimension `lda`
@@ -39,6 +43,7 @@ public enum BLAS {
     public static func gemv(transA: Bool, m: Int, n: Int, alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
                             x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
         if m == 0 || n == 0 { return }
+        FloatEnvironment.enter()
         cblas_dgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda),
                     x, 1, beta, y, 1)
     }
@@ -48,12 +53,14 @@ public enum BLAS {
     public static func syrkUpper(n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
                                  c: UnsafeMutablePointer<Double>, ldc: Int) {
         if n == 0 { return }
+        FloatEnvironment.enter()
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
     }
 
     /// Upper triangle of A[N,N] += alpha * x xᵀ in Double, row-major (`cblas_dsyr`).
     public static func syrUpper(n: Int, alpha: Double, x: UnsafePointer<Double>, a: UnsafeMutablePointer<Double>, lda: Int) {
         if n == 0 { return }
+        FloatEnvironment.enter()
         cblas_dsyr(CblasRowMajor, CblasUpper, Int32(n), alpha, x, 1, a, Int32(lda))
     }
 
@@ -62,7 +69,8 @@ public enum BLAS {
     /// ascending. Returns LAPACK's info (0 on success).
     public static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Double>, lda: Int,
                                       eigenvalues w: UnsafeMutablePointer<Double>) -> Int {
-        Int(LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n), a, Int32(lda), w))
+        FloatEnvironment.enter()
+        return Int(LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n), a, Int32(lda), w))
     }
 
     /// Solves A X = B in place for the symmetric positive-definite A[N,N] (upper triangle read) and
@@ -70,7 +78,8 @@ public enum BLAS {
     /// Returns LAPACK's info (0 on success, > 0 when A is not positive definite).
     public static func solvePositiveDefinite(n: Int, rhs nrhs: Int, a: UnsafeMutablePointer<Double>, lda: Int,
                                              b: UnsafeMutablePointer<Double>, ldb: Int) -> Int {
-        Int(LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(nrhs), a, Int32(lda), b, Int32(ldb)))
+        FloatEnvironment.enter()
+        return Int(LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(nrhs), a, Int32(lda), b, Int32(ldb)))
     }
 
     /// Runs `body(i)` for i in 0..<n split over the cores, each BLAS call inside single-threaded: many
@@ -86,6 +95,7 @@ public enum BLAS {
         let buffer = Storage(count: workers * scratch, zeroed: false)
         withoutActuallyEscaping(body) { body in
             let run: (Int) -> Void = { w in
+                FloatEnvironment.enter()
                 let sc = buffer.base + w * scratch
                 for i in Parallel.share(n, worker: w, of: workers) { body(i, sc) }
             }
@@ -100,6 +110,7 @@ public enum BLAS {
     /// Runs `body` with OpenBLAS at one thread (a process-wide setting). Reference-counted, so that
     /// overlapping callers on different threads restore the caller-visible count only when the last one ends.
     public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        FloatEnvironment.enter()
         threadLock.lock()
         if singleUsers == 0 { savedThreads = openblas_get_num_threads(); openblas_set_num_threads(1) }
         singleUsers += 1
@@ -122,13 +133,16 @@ public enum BLAS {
         let workers = Parallel.workers
         if workers <= 1 || Parallel.isSerialThread { body(0, 1); return }
         singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in Parallel.serially(slot: w) { body(w, workers) } }
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                FloatEnvironment.enter()
+                Parallel.serially(slot: w) { body(w, workers) }
+            }
         }
     }
 
     /// Threads OpenBLAS uses.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        set { FloatEnvironment.enter(); openblas_set_num_threads(Int32(newValue)) }
     }
 }

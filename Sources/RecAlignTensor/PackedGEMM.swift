@@ -41,6 +41,7 @@ public struct OpenBLASKernels: @unchecked Sendable {
     /// The kernels of this process's OpenBLAS core, checked; nil if unavailable.
     public static let shared: OpenBLASKernels? = {
         if ProcessInfo.processInfo.environment["RECALIGN_OPENBLAS_KERNELS"] == "0" { return nil }
+        FloatEnvironment.enter()   // its check calls cblas_sgemm
         guard let name = openblas_get_corename() else { return nil }
         let core = String(cString: name)
         let suffix = core.uppercased()
@@ -138,6 +139,7 @@ extension BLAS {
     /// a data-parallel worker; otherwise the rows are split over the cores when the product is large.
     public static func gemmPacked(_ x: UnsafePointer<Float>, rows: Int, _ w: PackedWeight, into c: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
+        FloatEnvironment.enter()
         // Split when the product reaches ~4 M multiply-adds (Parallel's threshold is 64 K element operations).
         Parallel.chunks(rows, cost: max(1, w.inputs * w.outputs / 64), align: 4) { lo, hi in
             w.kernels.gemm(x + lo * w.inputs, rows: hi - lo, w, into: c + lo * w.outputs)

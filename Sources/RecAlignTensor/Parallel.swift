@@ -43,6 +43,7 @@ public enum Parallel {
         }
         let per = ((n + w - 1) / w + align - 1) / align * align
         DispatchQueue.concurrentPerform(iterations: w) { c in
+            FloatEnvironment.enter()
             let lo = c * per, hi = min(n, lo + per)
             if lo < hi { body(lo, hi) }
         }

@@ -22,6 +22,7 @@ public enum Precision: String, CaseIterable, Sendable {
     /// What `requested` runs as, asked of oneDNN; the int8 plan names the bf16 plan's choice for the FFN output.
     private static func probe(_ requested: Precision, bf16Plan: (Precision, String)?) -> (precision: Precision, description: String) {
         let fp32 = "fp32: OpenBLAS sgemm" + (OpenBLASKernels.shared.map { " (core \($0.core), packed weights)" } ?? "")
+            + (FloatEnvironment.flushesSubnormals ? ", subnormals flushed to zero" : "")
         switch requested {
         case .fp32: return (.fp32, fp32)
         case .int8:

@@ -18,6 +18,7 @@ struct RecAlign: AsyncParsableCommand {
     /// ArgumentParser's entry, with MPI around it: started before parsing when an MPI launcher runs us,
     /// finalised after; ranks above 0 keep quiet on stdout; a failure on any rank ends the whole job.
     static func main() async {
+        FloatEnvironment.enter()   // before any thread is started: every thread after inherits the mode
         if let layout = Cluster.start() {
             if !Cluster.isRoot { _ = freopen("/dev/null", "w", stdout) }
             noteEveryRank(layout)

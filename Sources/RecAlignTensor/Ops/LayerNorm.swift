@@ -35,6 +35,7 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> T
                 let scratch = Storage(count: workers * 2 * c, zeroed: false)   // n̂ and dn̂ of one row
                 let per = (rows + workers - 1) / workers
                 let body: (Int) -> Void = { w in
+                    FloatEnvironment.enter()
                     let lo = w * per, hi = min(rows, lo + per)
                     if lo >= hi { return }
                     let pg = partial.base + w * 2 * c, pb = pg + c
