@@ -6,10 +6,6 @@
 #include <malloc.h>   // mallopt: keep large freed blocks in the heap (see Storage.swift)
 // OpenBLAS extension: threads used by BLAS calls (declared by openblas' cblas.h too).
 
-// OpenBLAS (exported by its threaded builds): stops the worker threads; its next threaded call starts new ones,
-// from the calling thread, whose float control state they inherit.
-int blas_thread_shutdown_(void);
-
 /// Sets flush-to-zero and denormals-are-zero on the calling thread (MXCSR bits 15 and 6; FPCR.FZ on arm64).
 static inline void recalign_flush_subnormals(void) {
 #if defined(__x86_64__)

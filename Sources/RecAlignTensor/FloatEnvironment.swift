@@ -1,5 +1,8 @@
 // FloatEnvironment: subnormal floats flushed to zero (FTZ/DAZ) on every thread that runs a kernel.
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An Intel core takes a microcode assist, some hundred cycles, for each float operation whose input or result is
 /// subnormal (|x| < 1.18e-38); AMD's Zen cores pay far less. Training makes such values: a full softmax over thousands
@@ -14,7 +17,12 @@ import CBLAS
 public enum FloatEnvironment {
     private static let blasWorkersRestarted: Void = {
         recalign_flush_subnormals()
-        _ = blas_thread_shutdown_()
+        // OpenBLAS's threaded builds export it: it stops the workers, and the next threaded call starts new ones
+        // from the calling thread. Looked up by name, so that a build without it (serial) still links and runs.
+        typealias Shutdown = @convention(c) () -> Int32
+        if let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") {
+            _ = unsafeBitCast(f, to: Shutdown.self)()
+        }
     }()
 
     /// Makes the calling thread flush subnormals (after, the first time in the process, restarting OpenBLAS's
