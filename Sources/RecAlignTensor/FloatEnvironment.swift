@@ -5,11 +5,10 @@ import Glibc
 #endif
 
 /// An Intel core takes a microcode assist, some hundred cycles, for each float operation whose input or result is
-/// subnormal (|x| < 1.18e-38); AMD's Zen cores pay far less. Training makes such values: a full softmax over thousands
-/// of items leaves many far-below-the-top probabilities in its gradient, and Adam's moments decay toward them. On a
-/// two-core Ice Lake, an OpenBLAS sgemm with subnormal inputs ran at 1.4 GFLOP/s against 208 flushed, and a step of
-/// the main job's sequential head 6.6x slower. Flushing changes only values below 1.2e-38 (PyTorch's
-/// `torch.set_flush_denormal(True)` does the same), so RecAlign runs every kernel with it.
+/// subnormal (|x| < 1.18e-38). Training makes such values: a full softmax over thousands of items leaves many
+/// far-below-the-top probabilities in its gradient GEMM, which then runs some hundred times slower (on AMD Zen 3 the
+/// same training ran at full speed; docs/BENCHMARKS.md has the figures). Flushing changes only values below 1.2e-38
+/// (PyTorch's `torch.set_flush_denormal(True)` does the same), so RecAlign runs every kernel with it.
 ///
 /// The mode is per thread and a new thread inherits its creator's. OpenBLAS starts its workers when it loads, before
 /// any of our code runs, so the first `enter()` of the process also stops them: its next threaded call starts new ones
